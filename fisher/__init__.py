@@ -1,0 +1,33 @@
+"""FISHER: a foundation model for industrial signals (sound, vibration, current) at any sampling rate.
+
+Quick start::
+
+    import fisher
+    model = fisher.Fisher.from_pretrained("small")     # or a local directory / official .pt file
+    emb = model.embed(wave, sr=16000)                   # [bands * 384] for one clip
+
+Data flow: waveform → :mod:`fisher.spectrogram` (STFT sub-bands) → :mod:`fisher.model` (ViT per band)
+→ :mod:`fisher.embedding` (windows, batching, pooling).
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from fisher.config import FisherConfig
+from fisher.model import Fisher, split_bands
+from fisher.registry import PretrainedRecord, list_models
+from fisher.spectrogram import frame_params, min_samples, num_bands, spectrogram
+
+__all__ = [
+    "__version__",
+    "Fisher",
+    "FisherConfig",
+    "PretrainedRecord",
+    "frame_params",
+    "list_models",
+    "min_samples",
+    "num_bands",
+    "spectrogram",
+    "split_bands",
+]

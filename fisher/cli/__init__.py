@@ -1,0 +1,42 @@
+"""The ``fisher`` command line: ``fisher <command> ...``.
+
+Each sub-command lives in its own module exposing ``register(subparsers)``; the module adds its parser and sets
+``func`` (a callable taking the parsed ``argparse.Namespace`` and returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules under fisher.cli that provide sub-commands, in help order.
+COMMANDS = ["demo", "convert", "models"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fisher import __version__
+
+    parser = argparse.ArgumentParser(prog="fisher", description="FISHER industrial-signal encoder and evaluation tools")
+    parser.add_argument("--version", action="version", version=f"fisher-signal {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"fisher.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, FileNotFoundError, OSError) as err:
+        print(f"fisher {args.command}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

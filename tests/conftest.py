@@ -1,0 +1,55 @@
+"""Shared test configuration: offline hub, fixed threads, and the location of ``../shared``."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(2)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path | None:
+    """``$FISHER_SHARED`` or ``../shared`` beside the repository, if it exists."""
+    env = os.environ.get("FISHER_SHARED")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared")
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return None
+
+
+def require_shared(*parts: str) -> Path:
+    """Path below the shared folder; skip locally when missing, but fail when ``CI`` is set."""
+    root = shared_dir()
+    path = root.joinpath(*parts) if root is not None else None
+    if path is None or not path.exists():
+        msg = f"shared data not found: {'/'.join(parts)} (set FISHER_SHARED or place ../shared beside the repo)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return require_shared()
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return require_shared("fixtures")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return require_shared("data")
