@@ -20,10 +20,10 @@ from fisher.registry import PretrainedRecord, list_models
 from fisher.spectrogram import frame_params, min_samples, num_bands, spectrogram
 
 __all__ = [
-    "__version__",
     "Fisher",
     "FisherConfig",
     "PretrainedRecord",
+    "__version__",
     "frame_params",
     "list_models",
     "min_samples",

@@ -28,7 +28,7 @@ from fisher.config import FisherConfig
 from fisher.keymap import convert_state_dict
 from fisher.official_config import config_from_official
 
-__all__ = ["load_model", "save_model", "read_official_checkpoint", "load_state_strict", "atomic_write"]
+__all__ = ["atomic_write", "load_model", "load_state_strict", "read_official_checkpoint", "save_model"]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"

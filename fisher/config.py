@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FisherConfig", "PRESETS", "SPEC_MEAN", "SPEC_STD", "SPEC_STD_COEFF"]
+__all__ = ["PRESETS", "SPEC_MEAN", "SPEC_STD", "SPEC_STD_COEFF", "FisherConfig"]
 
 # Log-magnitude normalisation of the official release: (s - MEAN) / (STD * COEFF).
 SPEC_MEAN = -3.017344307886898

@@ -26,7 +26,7 @@ from fisher.spectrogram import MIN_FRAMES, check_min_length, frame_params, log_s
 if TYPE_CHECKING:
     from fisher.model import Fisher
 
-__all__ = ["embed", "clip_windows", "POOLS", "LONG_MODES"]
+__all__ = ["LONG_MODES", "POOLS", "clip_windows", "embed"]
 
 POOLS = ("concat", "mean", "none")
 LONG_MODES = ("chunk", "truncate")

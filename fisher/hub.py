@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fisher.registry import _RECORDS
 
-__all__ = ["resolve", "parse_hub_id"]
+__all__ = ["parse_hub_id", "resolve"]
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _ALLOW = ["*.json", "*.safetensors", "*.bin", "*.pt", "*.pth", "*.py", "*.md"]

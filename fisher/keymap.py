@@ -18,7 +18,7 @@ import re
 
 import torch
 
-__all__ = ["LEGACY_TO_OURS", "IGNORED_PREFIXES", "WRAPPER_PREFIXES", "convert_state_dict", "to_official"]
+__all__ = ["IGNORED_PREFIXES", "LEGACY_TO_OURS", "WRAPPER_PREFIXES", "convert_state_dict", "to_official"]
 
 _IMG = "modality_encoders.IMAGE."
 LEGACY_TO_OURS: dict[str, str] = {
@@ -48,7 +48,7 @@ def _strip_wrappers(keys: list[str]) -> dict[str, str]:
             break
         for prefix in WRAPPER_PREFIXES:
             if any(v.startswith(prefix) for v in mapping.values()):
-                mapping = {k: v[len(prefix):] if v.startswith(prefix) else v for k, v in mapping.items()}
+                mapping = {k: v.removeprefix(prefix) for k, v in mapping.items()}
                 break
         else:
             break

@@ -31,7 +31,7 @@ def split_bands(spec: torch.Tensor, band_width: int) -> torch.Tensor:
     ``F < band_width`` is zero-padded on the right to one band; the residual ``F mod band_width`` highest bins are
     dropped (official behaviour).
     """
-    t, f = spec.shape
+    _t, f = spec.shape
     if f < band_width:
         spec = torch.nn.functional.pad(spec, (0, band_width - f))
         f = band_width
@@ -106,13 +106,25 @@ class Fisher(nn.Module):
         x = rearrange(self.patch_embed(bands.unsqueeze(1)), "s d t f -> s (t f) d")
         return x + self.positions[: x.shape[1]].to(x.dtype)
 
-    def encode_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Patch tokens ``[S, N, D]`` → last block output ``[S, N+1, D]`` (token 0 = CLS)."""
+    def encode_tokens(
+        self, tokens: torch.Tensor, return_layer_ffn: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """Patch tokens ``[S, N, D]`` → last block output ``[S, N+1, D]`` (token 0 = CLS).
+
+        With ``return_layer_ffn=True`` also returns every block's MLP-branch output ``[S, N+1, D]`` (first block
+        first), the per-layer pretraining targets; the block outputs are identical in both modes.
+        """
         cls = self.cls_token.to(tokens.dtype).expand(tokens.shape[0], 1, -1)
         x = self.context_norm(torch.cat([cls, tokens], dim=1))
+        if not return_layer_ffn:
+            for block in self.blocks:
+                x = block(x)
+            return x
+        ffn = []
         for block in self.blocks:
-            x = block(x)
-        return x
+            x, branch = block.forward_with_ffn(x)
+            ffn.append(branch)
+        return x, ffn
 
     def forward(self, bands: torch.Tensor) -> torch.Tensor:
         """Band images ``[S, T, W]`` (normalised log-magnitude, ``16 ≤ T ≤ 1024``) → CLS vectors ``[S, D]``."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from fisher.config import FisherConfig
 
-__all__ = ["PretrainedRecord", "list_models", "get_record"]
+__all__ = ["PretrainedRecord", "get_record", "list_models"]
 
 
 @dataclass(frozen=True)

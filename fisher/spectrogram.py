@@ -19,10 +19,10 @@ from fisher.signals import as_clips, check_sr
 __all__ = [
     "MIN_FRAMES",
     "frame_params",
-    "num_frames",
+    "log_spectrogram",
     "min_samples",
     "num_bands",
-    "log_spectrogram",
+    "num_frames",
     "spectrogram",
 ]
 
@@ -34,7 +34,7 @@ def _ms_to_samples(ms: float, sr: float) -> int:
     """floor(ms · sr / 1000), computed exactly for integral rates (44.1 kHz · 25 ms = 1102.5 → 1102)."""
     if float(sr).is_integer() and float(ms).is_integer():
         return (int(ms) * int(sr)) // 1000
-    return int(math.floor(ms * sr / 1000.0 + 1e-9))
+    return math.floor(ms * sr / 1000.0 + 1e-9)
 
 
 def frame_params(sr: float, win_ms: float = 25.0, hop_ms: float = 10.0) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-__all__ = ["Attention", "Mlp", "Block", "sincos_table"]
+__all__ = ["Attention", "Block", "Mlp", "sincos_table"]
 
 
 class Attention(nn.Module):

@@ -1,0 +1,5 @@
+import sys
+
+from fisher.cli import main
+
+sys.exit(main())
