@@ -7,8 +7,10 @@ Recipes (``docs/recipes.md``):
   window embeddings averaged. Identical to the official output for clips of ≤ 1024 frames.
 * ``pad_frames=True`` — zero-pad every window's normalised spectrogram in time to 1024 frames (the RMIS recipe).
 
-The DC offset is removed per clip (mean over the whole clip). Windows of equal length are batched together (never
-padded), so a clip gives the same embedding alone as inside any batch.
+The DC offset is removed per clip (float32 mean over the whole clip). Each window's STFT is computed from its own
+samples (frames are independent, so this equals cutting the clip's full spectrogram, and memory stays bounded).
+Windows of equal length are batched together (never padded), so a clip gives the same embedding alone as inside
+any batch.
 """
 
 from __future__ import annotations
@@ -26,24 +28,31 @@ from fisher.spectrogram import MIN_FRAMES, check_min_length, frame_params, log_s
 if TYPE_CHECKING:
     from fisher.model import Fisher
 
-__all__ = ["LONG_MODES", "POOLS", "clip_windows", "embed"]
+__all__ = ["embed", "window_spans", "WindowEncoder", "POOLS", "LONG_MODES"]
 
 POOLS = ("concat", "mean", "none")
 LONG_MODES = ("chunk", "truncate")
 
 
-def clip_windows(spec: torch.Tensor, max_frames: int, long: str, pad_frames: bool) -> list[torch.Tensor]:
-    """Cut a ``[T, F]`` spectrogram into the analysis windows of the chosen recipe (each ``[T_w, F]``)."""
-    if long == "truncate" or spec.shape[0] <= max_frames:
-        windows = [spec[:max_frames]]
-    else:
-        windows = [w for w in torch.split(spec, max_frames) if w.shape[0] >= MIN_FRAMES]
-    if pad_frames:
-        windows = [torch.nn.functional.pad(w, (0, 0, 0, max_frames - w.shape[0])) for w in windows]
-    return windows
+def window_spans(n_samples: int, n_fft: int, hop: int, max_frames: int, long: str = "chunk") -> list[tuple[int, int]]:
+    """Sample spans ``[(start, stop)]`` of the analysis windows of a clip of ``n_samples``.
+
+    Window k covers frames ``k·max_frames …`` (at most ``max_frames``); a trailing window of fewer than 16 frames is
+    dropped unless it is the only one. ``long="truncate"`` keeps only the first window.
+    """
+    frames = 1 + (n_samples - n_fft) // hop
+    starts = range(0, frames, max_frames) if long == "chunk" else range(0, 1)
+    spans = []
+    for f0 in starts:
+        count = min(max_frames, frames - f0)
+        if count < MIN_FRAMES and spans:
+            break
+        spans.append((f0 * hop, f0 * hop + n_fft + (count - 1) * hop))
+    return spans
 
 
-def _check_options(pool: str, long: str, pad_frames: Any, batch_size: Any) -> None:
+def check_options(pool: str, long: str, pad_frames: Any, batch_size: Any) -> None:
+    """Validate the recipe options shared by :func:`embed` and :mod:`fisher.streaming`."""
     if pool not in POOLS:
         raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
     if long not in LONG_MODES:
@@ -52,6 +61,52 @@ def _check_options(pool: str, long: str, pad_frames: Any, batch_size: Any) -> No
         raise TypeError(f"pad_frames must be True or False, got {pad_frames!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+class WindowEncoder:
+    """Turns centred sample windows into per-band CLS vectors ``[nb, D]`` with one model copy and precision."""
+
+    def __init__(self, model: Fisher, sr: float, *, pad_frames: bool = False, precision: str = "fp32",
+                 device: str | torch.device | None = None) -> None:
+        from fisher.precision import inference_copy, input_dtype
+
+        self.cfg = model.config
+        self.n_fft, self.hop = frame_params(sr, self.cfg.win_ms, self.cfg.hop_ms)
+        self.num_bands = model.num_bands(sr)
+        self.pad_frames = pad_frames
+        param = next(model.parameters())
+        self.device = torch.device(device) if device is not None else param.device
+        if self.device != param.device:
+            model.to(self.device)
+        self.runner = inference_copy(model, precision, self.device)
+        self.dtype = input_dtype(model, precision)
+
+    def spectrogram(self, centred: torch.Tensor) -> torch.Tensor:
+        """``[n]`` centred samples of one window → normalised ``[T_w, F]`` (padded to max_frames if asked)."""
+        c = self.cfg
+        spec = log_spectrogram(centred, self.n_fft, self.hop, remove_dc=False, mean=c.spec_mean, std=c.spec_std,
+                               std_coeff=c.spec_std_coeff)
+        if self.pad_frames and spec.shape[0] < c.max_frames:
+            spec = torch.nn.functional.pad(spec, (0, 0, 0, c.max_frames - spec.shape[0]))
+        return spec
+
+    @torch.inference_mode()
+    def encode(self, specs: list[torch.Tensor]) -> torch.Tensor:
+        """Equal-length window spectrograms → ``[len(specs), nb, D]`` float32 CPU (bands low → high)."""
+        from fisher.model import split_bands
+
+        bands = torch.cat([split_bands(s, self.cfg.band_width) for s in specs])
+        bands = bands.to(device=self.device, dtype=self.dtype)
+        return self.runner(bands).float().cpu().reshape(len(specs), self.num_bands, self.cfg.embed_dim)
+
+
+def pool_bands(per_band: torch.Tensor, pool: str) -> torch.Tensor:
+    """``[..., nb, D]`` → ``[..., nb·D]`` (concat), ``[..., D]`` (mean) or unchanged (none)."""
+    if pool == "concat":
+        return per_band.flatten(-2)
+    if pool == "mean":
+        return per_band.mean(dim=-2)
+    return per_band
 
 
 @torch.inference_mode()
@@ -65,6 +120,7 @@ def embed(
     pad_frames: bool = False,
     batch_size: int = 8,
     device: str | torch.device | None = None,
+    precision: str = "fp32",
     show_progress: bool = False,
 ) -> np.ndarray | torch.Tensor:
     """Embed one clip or a batch of clips at sampling rate ``sr`` (Hz, required; never resampled).
@@ -78,57 +134,41 @@ def embed(
         pad_frames: zero-pad each window to 1024 frames (RMIS recipe).
         batch_size: windows per forward pass (memory knob; results do not depend on it).
         device: run on this device (default: the model's).
+        precision: ``"fp32"`` (reference), ``"bf16"`` or ``"int8"`` (faster, approximate; see
+            :mod:`fisher.precision` for hardware caveats).
         show_progress: tqdm bar over forward passes.
     Returns:
         float32 ``[dim]`` / ``[B, dim]`` (``[.., bands, D]`` for ``pool="none"``); numpy, or torch for torch input.
     """
-    _check_options(pool, long, pad_frames, batch_size)
+    check_options(pool, long, pad_frames, batch_size)
     sr = check_sr(sr)
     batch = as_clips(wave)
     cfg = model.config
-    n_fft, hop = frame_params(sr, cfg.win_ms, cfg.hop_ms)
-    param = next(model.parameters())
-    device = torch.device(device) if device is not None else param.device
-    if device != param.device:
-        model.to(device)
-    dtype = param.dtype
+    encoder = WindowEncoder(model, sr, pad_frames=pad_frames, precision=precision, device=device)
 
-    # 1. spectrogram windows of every clip, grouped by length (equal lengths batch without padding)
+    # 1. windows of every clip, grouped by frame count (equal lengths batch without padding)
     groups: dict[int, list[tuple[int, torch.Tensor]]] = defaultdict(list)
     n_windows = []
     for i, clip in enumerate(batch.clips):
         check_min_length(clip.numel(), sr, cfg.win_ms, cfg.hop_ms, where="waveform" if batch.single else f"clip {i}")
-        keep = cfg.max_frames if long == "truncate" else None
-        spec = log_spectrogram(clip, n_fft, hop, max_frames=keep, mean=cfg.spec_mean, std=cfg.spec_std,
-                               std_coeff=cfg.spec_std_coeff)
-        windows = clip_windows(spec, cfg.max_frames, long, pad_frames)
-        n_windows.append(len(windows))
-        for w in windows:
-            groups[w.shape[0]].append((i, w))
+        spans = window_spans(clip.numel(), encoder.n_fft, encoder.hop, cfg.max_frames, long)
+        centred = clip[: spans[-1][1]] - clip.mean()  # per-clip DC removal over the whole clip
+        n_windows.append(len(spans))
+        for start, stop in spans:
+            spec = encoder.spectrogram(centred[start:stop])
+            groups[spec.shape[0]].append((i, spec))
 
-    # 2. encode: all bands of up to batch_size windows per forward pass
-    from fisher.model import split_bands
-
-    nb = model.num_bands(sr)
-    sums = torch.zeros(len(batch.clips), nb, cfg.embed_dim, dtype=torch.float64)
-    jobs = [(items[s : s + batch_size]) for items in groups.values() for s in range(0, len(items), batch_size)]
+    # 2. encode up to batch_size windows per forward pass, accumulate per clip
+    sums = torch.zeros(len(batch.clips), encoder.num_bands, cfg.embed_dim, dtype=torch.float64)
+    jobs = [items[s : s + batch_size] for items in groups.values() for s in range(0, len(items), batch_size)]
     for chunk in tqdm(jobs, desc="fisher embed", unit="batch", disable=not show_progress):
-        bands = torch.cat([split_bands(w, cfg.band_width) for _, w in chunk]).to(device=device, dtype=dtype)
-        cls = model(bands).float().cpu().reshape(len(chunk), nb, cfg.embed_dim)  # clip-major, bands low → high
-        for (i, _), vec in zip(chunk, cls):
+        for (i, _), vec in zip(chunk, encoder.encode([spec for _, spec in chunk])):
             sums[i] += vec.double()
     per_band = (sums / torch.tensor(n_windows, dtype=torch.float64)[:, None, None]).float()
 
-    # 3. pool over bands
-    if pool == "concat":
-        out = per_band.reshape(len(batch.clips), nb * cfg.embed_dim)
-    elif pool == "mean":
-        out = per_band.mean(dim=1)
-    else:
-        out = per_band
+    out = pool_bands(per_band, pool)
     if batch.single:
         out = out[0]
     if batch.torch_input:
-        first = batch.clips[0]
-        return out.to(first.device) if isinstance(first, torch.Tensor) else out
+        return out.to(batch.clips[0].device)
     return out.numpy()

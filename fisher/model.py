@@ -146,6 +146,7 @@ class Fisher(nn.Module):
         pad_frames: bool = False,
         batch_size: int = 8,
         device: str | torch.device | None = None,
+        precision: str = "fp32",
         show_progress: bool = False,
     ) -> np.ndarray | torch.Tensor:
         """Embed clips; see :func:`fisher.embedding.embed` for the full contract.
@@ -156,7 +157,18 @@ class Fisher(nn.Module):
         from fisher.embedding import embed
 
         return embed(self, wave, sr, pool=pool, long=long, pad_frames=pad_frames, batch_size=batch_size,
-                     device=device, show_progress=show_progress)
+                     device=device, precision=precision, show_progress=show_progress)
+
+    def embed_file(self, path: str | Path, **kwargs: Any) -> Any:
+        """Embed a long recording from disk in bounded memory → :class:`fisher.streaming.FileEmbedding`
+        (per-window embeddings, their times in seconds, and the pooled embedding).
+
+        Keyword arguments: ``channel``, ``key`` (npz array), ``sr`` (when the file does not state it), ``pool``,
+        ``batch_size``, ``precision``, ``device``; see :func:`fisher.streaming.iter_file_windows`.
+        """
+        from fisher.streaming import embed_file
+
+        return embed_file(self, path, **kwargs)
 
     @classmethod
     def from_pretrained(

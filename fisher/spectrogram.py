@@ -79,6 +79,7 @@ def log_spectrogram(
     hop: int,
     *,
     max_frames: int | None = None,
+    remove_dc: bool = True,
     mean: float = SPEC_MEAN,
     std: float = SPEC_STD,
     std_coeff: float = SPEC_STD_COEFF,
@@ -88,11 +89,13 @@ def log_spectrogram(
     Args:
         clip: ``[N]`` float32 samples, ``N >= n_fft``.
         max_frames: compute only the first ``max_frames`` frames (the DC offset is still the whole clip's mean).
+        remove_dc: subtract the clip's float32 mean first (official); ``False`` for segments already centred.
     Returns:
         ``[T, F]`` float32, ``T = 1 + (N - n_fft) // hop`` (at most ``max_frames``), ``F = n_fft // 2 + 1``.
     """
     x = clip.to(torch.float32)
-    x = x - x.mean()
+    if remove_dc:
+        x = x - x.mean()
     if max_frames is not None:
         x = x[: n_fft + (max_frames - 1) * hop]
     window = torch.hann_window(n_fft, periodic=True, dtype=torch.float32, device=x.device)
