@@ -1,6 +1,11 @@
-"""Embedding throughput of full-depth FISHER tiny / mini / small on CPU, side by side with a plain fp32 matmul.
+"""Embedding throughput of full-depth FISHER tiny / mini / small on CPU, side by side with a plain fp32 matmul,
+for each inference precision (fp32 / bf16 / int8).
 
-Usage: ``python benchmarks/embed_throughput.py [--runs 5] [--batch 8] [--seconds 10] [--threads 2]``
+Usage: ``python benchmarks/embed_throughput.py [--runs 5] [--batch 8] [--seconds 10] [--threads 2]
+[--precisions fp32,bf16,int8]``
+
+Fidelity of the reduced precisions: mean cosine similarity to the fp32 embeddings of real signals from
+``../shared/data`` (drone audio at 16 kHz, CWRU vibration at 12 kHz; ``$FISHER_SHARED`` overrides the location).
 
 For each scale (random weights, depth 12): a batch of ``--batch`` clips of ``--seconds`` s at 16 kHz is embedded
 ``--runs`` times after one warm-up; the median wall time gives clips/s and achieved GFLOP/s (analytic FLOPs of
@@ -47,6 +52,36 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def real_signals() -> list[tuple[np.ndarray, int]]:
+    """Up to 8 drone clips (16 kHz) and 8 CWRU drive-end clips (12 kHz), 10 s each; empty if data is missing."""
+    import os
+    from pathlib import Path
+
+    import soundfile as sf
+
+    root = Path(os.environ.get("FISHER_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
+    out = []
+    for path in sorted((root / "uav_propeller_cw").glob("*/*.flac"))[::8][:8]:
+        wave, sr = sf.read(path, dtype="float32")
+        out.append((wave[: 10 * sr], sr))
+    for path in sorted((root / "cwru_12k_drive_end").glob("[BIO]*_0.npz"))[:8]:
+        rec = np.load(path, allow_pickle=False)
+        out.append((rec["DE"][: 10 * 12000].astype(np.float32), int(rec["fs"])))
+    return out
+
+
+def fidelity(model: Fisher, signals: list[tuple[np.ndarray, int]], precision: str) -> float:
+    """Mean cosine similarity between ``precision`` and fp32 embeddings over the real signals."""
+    if not signals:
+        return float("nan")
+    cos = []
+    for wave, sr in signals:
+        a = model.embed(wave, sr)
+        b = model.embed(wave, sr, precision=precision)
+        cos.append(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)))
+    return float(np.mean(cos))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
@@ -55,34 +90,46 @@ def main() -> None:
     ap.add_argument("--sr", type=float, default=16000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--scales", default="tiny,mini,small")
+    ap.add_argument("--precisions", default="fp32,bf16,int8")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     waves = (0.1 * rng.standard_normal((args.batch, int(args.seconds * args.sr)))).astype(np.float32)
 
+    precisions = args.precisions.split(",")
+    signals = real_signals()
     print(f"torch {torch.__version__}, threads={torch.get_num_threads()}, batch={args.batch} x {args.seconds:g} s "
-          f"@ {args.sr:g} Hz, median of {args.runs} runs after warm-up; n_fft/hop={frame_params(args.sr)}")
+          f"@ {args.sr:g} Hz, median of {args.runs} runs after warm-up; n_fft/hop={frame_params(args.sr)}; "
+          f"fidelity on {len(signals)} real signals")
     rows = []
     for scale in args.scales.split(","):
         model = Fisher(FisherConfig.preset(scale))
-        model.embed(waves[:2], args.sr)  # warm-up
-        times = []
-        for _ in range(args.runs):
-            t0 = time.perf_counter()
-            model.embed(waves, args.sr, batch_size=args.batch)
-            times.append(time.perf_counter() - t0)
-        mm = matmul_gflops()  # measured right after the model, same conditions
-        t = statistics.median(times)
         gflop = analytic_gflop(model.config, args.sr, args.seconds)
-        rate = gflop * args.batch / t
-        rows.append((scale, gflop, args.batch / t, rate, mm, rate / mm, peak_rss_mb()))
+        base = None
+        for precision in precisions:
+            model.embed(waves[:2], args.sr, precision=precision)  # warm-up (and build the reduced copy)
+            times, mms = [], []
+            for _ in range(args.runs):
+                mms.append(matmul_gflops(runs=3))  # interleaved with the model runs: same conditions
+                t0 = time.perf_counter()
+                model.embed(waves, args.sr, batch_size=args.batch, precision=precision)
+                times.append(time.perf_counter() - t0)
+            t, mm = statistics.median(times), statistics.median(mms)
+            base = t if precision == "fp32" else base
+            rate = gflop * args.batch / t
+            cos = 1.0 if precision == "fp32" else fidelity(model, signals, precision)
+            speedup = base / t if base else float("nan")
+            rows.append((scale, precision, gflop, args.batch / t, rate, mm, rate / mm, speedup, cos, peak_rss_mb()))
         del model
 
-    print(f"{'scale':6} {'GFLOP/clip':>10} {'clips/s':>8} {'GFLOP/s':>8} {'matmul GFLOP/s':>14} {'ratio':>6} "
-          f"{'peak RSS MB':>11}")
-    for scale, gflop, cps, rate, mm, ratio, rss in rows:
-        print(f"{scale:6} {gflop:>10.2f} {cps:>8.2f} {rate:>8.1f} {mm:>14.1f} {ratio:>6.2f} {rss:>11.0f}")
+    print(f"{'scale':6} {'prec':5} {'GFLOP/clip':>10} {'clips/s':>8} {'GFLOP/s':>8} {'matmul GFLOP/s':>14} "
+          f"{'ratio':>6} {'speed-up':>8} {'cos vs fp32':>11} {'peak RSS MB':>11}")
+    for scale, prec, gflop, cps, rate, mm, ratio, speedup, cos, rss in rows:
+        print(f"{scale:6} {prec:5} {gflop:>10.2f} {cps:>8.2f} {rate:>8.1f} {mm:>14.1f} {ratio:>6.2f} "
+              f"{speedup:>8.2f} {cos:>11.5f} {rss:>11.0f}")
+    print("ratio = achieved model GFLOP/s (analytic FLOPs) / fp32 matmul GFLOP/s measured in the same run; "
+          "speed-up = fp32 time / this precision's time")
 
 
 if __name__ == "__main__":

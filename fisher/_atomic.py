@@ -1,4 +1,8 @@
-"""Atomic file writes: write to a temporary file in the target folder, then ``os.replace`` it into place."""
+"""Atomic file writes: write a temporary file in the target folder, then ``os.replace`` it into place.
+
+A reader never sees a half-written file and an interrupted write leaves the previous version intact. Files get the
+usual permissions (``0o666`` minus the umask), not ``mkstemp``'s private ``0o600``.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,40 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_path", "atomic_write_text"]
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], *, binary: bool = False) -> Path:
-    """Call ``write(fh)`` on a temporary file beside ``path`` and atomically rename it to ``path``."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_path(path: str | os.PathLike, write: Callable[[str], Any]) -> Path:
+    """Call ``write(tmp_path)`` (for writers that want a file name, e.g. safetensors) and move it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
-            write(fh)
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], *, binary: bool = False) -> Path:
+    """Call ``write(fh)`` on an open temporary file beside ``path`` and atomically rename it to ``path``."""
+
+    def to_file(tmp: str) -> None:
+        mode = "wb" if binary else "w"
+        with open(tmp, mode, **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
+            write(fh)
+
+    return atomic_write_path(path, to_file)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

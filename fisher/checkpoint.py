@@ -15,37 +15,26 @@ from __future__ import annotations
 import io
 import json
 import lzma
-import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from fisher._atomic import atomic_write_path
 from fisher.config import FisherConfig
 from fisher.keymap import convert_state_dict
 from fisher.official_config import config_from_official
 
-__all__ = ["atomic_write", "load_model", "load_state_strict", "read_official_checkpoint", "save_model"]
+__all__ = ["load_model", "load_state_strict", "read_official_checkpoint", "save_model"]
+
+# Alias for in-tree callers (writes via a temporary *path*); the implementation lives in fisher._atomic.
+atomic_write = atomic_write_path
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
-
-
-def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path`` and move it into place (no torn files)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(model: torch.nn.Module, directory: str | Path) -> Path:
@@ -55,8 +44,8 @@ def save_model(model: torch.nn.Module, directory: str | Path) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
-    atomic_write(directory / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
-    atomic_write(directory / CONFIG_NAME, lambda tmp: Path(tmp).write_text(model.config.to_json() + "\n"))
+    atomic_write_path(directory / WEIGHTS_NAME, lambda tmp: save_file(state, tmp, metadata={"format": "pt"}))
+    atomic_write_path(directory / CONFIG_NAME, lambda tmp: Path(tmp).write_text(model.config.to_json() + "\n"))
     return directory
 
 

@@ -3,7 +3,9 @@
 It synthesises a rotating shaft with and without bearing-fault impulses (:func:`fisher.synth.shaft_signal`) at
 8, 16 and 48 kHz, embeds every clip with FISHER and prints (1) sampling rate → bands → embedding size and
 (2) a normal-vs-faulty cosine-similarity table. Official weights are used when cached or downloadable; otherwise
-the demo says so plainly and uses random weights.
+the demo says so plainly and uses random weights. Finally (3) a k-NN anomaly-score table — memory bank of normal
+training clips, AUC / pAUC on held-out normal and faulty clips — for FISHER and the weight-free ``logstft``
+baseline, with a ROC plot written as PNG when matplotlib is installed (the ``[plot]`` extra).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=2.0, help="clip duration in seconds (default: 2)")
     p.add_argument("--offline", action="store_true", help="never try the network (also implied by HF_HUB_OFFLINE=1)")
     p.add_argument("--random-init", action="store_true", help="skip loading weights; use a random tiny model")
+    p.add_argument("--roc", default="fisher-demo-roc.png",
+                   help="write the ROC plot of the k-NN table here (default: fisher-demo-roc.png; '' to skip)")
     p.set_defaults(func=run)
 
 
@@ -59,6 +63,9 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fisher.baseline import LogSTFT
+    from fisher.rmis import demo_table
+    from fisher.spectrogram import frame_params
     from fisher.synth import shaft_signal
 
     try:
@@ -75,15 +82,23 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(f"{'sr (Hz)':>8} {'n_fft/hop':>10} {'bands':>5} {'emb dim':>8} {'mean-pool dim':>13}")
     results = []
+    knn_embeddings: dict[str, list] = {"FISHER": [], "logstft": []}
+    labels: list[int] = []
+    split: list[str] = []
+    baseline = LogSTFT()
     for sr in rates:
         normal = [shaft_signal(sr, args.seconds, seed=s) for s in range(args.clips)]
         faulty = [shaft_signal(sr, args.seconds, fault=True, seed=100 + s) for s in range(args.clips)]
-        emb = model.embed(normal + faulty, sr)
-        from fisher.spectrogram import frame_params
-
+        held_out = [shaft_signal(sr, args.seconds, seed=50 + s) for s in range(args.clips)]
+        emb = model.embed(normal + faulty + held_out, sr)
         n_fft, hop = frame_params(sr)
         print(f"{sr:>8g} {f'{n_fft}/{hop}':>10} {model.num_bands(sr):>5} {emb.shape[1]:>8} {model.embed_dim:>13}")
-        results.append((sr, emb[: args.clips], emb[args.clips :]))
+        results.append((sr, emb[: args.clips], emb[args.clips : 2 * args.clips]))
+        if sr == rates[-1]:  # k-NN table at the highest rate: bank = normal clips, test = held-out + faulty
+            knn_embeddings["FISHER"] = list(emb)
+            knn_embeddings["logstft"] = list(baseline.embed(normal + faulty + held_out, sr))
+            labels = [0] * args.clips + [1] * args.clips + [0] * args.clips
+            split = ["train"] * args.clips + ["test"] * (2 * args.clips)
 
     print()
     print("cosine similarity of embeddings (mean over clip pairs; higher = more alike)")
@@ -95,6 +110,14 @@ def run(args: argparse.Namespace) -> int:
         nf = _cosine(nrm, flt).mean()
         print(f"{sr:>8g} {nn_:>14.4f} {ff:>14.4f} {nf:>14.4f}")
     print()
-    print("Pairwise similarity is only a sanity check; for detection use a memory bank + k-NN "
-          "(see docs: 'Evaluating an encoder').")
+    print("Pairwise similarity is only a sanity check; detection uses a memory bank + k-NN:")
+    table = demo_table({k: np.stack(v) for k, v in knn_embeddings.items()}, labels, split,
+                       roc_png=args.roc or None, title=f"k-NN anomaly scores @ {rates[-1]:g} Hz")
+    print(f"bank = {args.clips} normal clips, test = {args.clips} held-out normal + {args.clips} faulty clips "
+          f"at {rates[-1]:g} Hz")
+    print(table.text)
+    for note in table.notes:
+        print(note)
+    if table.png is not None:
+        print(f"ROC plot written to {table.png}")
     return 0

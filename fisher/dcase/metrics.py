@@ -30,6 +30,15 @@ from fisher.metrics import EPS, amean, as_binary_labels, as_scores, hmean, parti
 __all__ = ["DcaseResult", "as_domains", "evaluate", "metric_names", "section_metrics"]
 
 
+_SUBSET_TEXT = {
+    (False, "auc"): "all clips", (False, "pauc"): "all clips",
+    (False, "auc_source"): "source clips", (False, "pauc_source"): "source clips",
+    (False, "auc_target"): "target clips", (False, "pauc_target"): "target clips",
+    (True, "auc_source"): "source normals + all anomalies", (True, "auc_target"): "target normals + all anomalies",
+    (True, "pauc"): "all clips",
+}  # fmt: skip
+
+
 def metric_names(year: int) -> tuple[str, ...]:
     """The per-section metric keys of ``year`` (in the official order)."""
     year = check_year(year)
@@ -42,18 +51,20 @@ def metric_names(year: int) -> tuple[str, ...]:
 
 def as_domains(domains: Any, n: int) -> np.ndarray:
     """Return a bool vector (True = target) from "source"/"target" strings or 0/1 values."""
-    arr = np.asarray(domains)
+    arr = np.asarray(domains, dtype=object)
     if arr.ndim != 1 or arr.size != n:
         raise ValueError(f"domains must be 1-D with {n} entries, got shape {arr.shape}")
-    if arr.dtype.kind in "US" or arr.dtype == object:
-        low = np.array([str(d).strip().lower() for d in arr])
-        bad = ~np.isin(low, DOMAINS)
-        if bad.any():
-            raise ValueError(f"unknown domain {arr[bad][0]!r}; use 'source'/'target' or 0/1")
-        return low == "target"
-    if arr.size and not np.isin(arr, (0, 1)).all():
-        raise ValueError("numeric domains must be 0 (source) or 1 (target)")
-    return arr.astype(bool)
+    out = np.zeros(n, dtype=bool)
+    for i, d in enumerate(arr):
+        word = d.strip().lower() if isinstance(d, str) else {0: "source", 1: "target"}.get(d) if _is_int(d) else None
+        if word not in DOMAINS:
+            raise ValueError(f"unknown domain {d!r}; use 'source'/'target' or 0/1")
+        out[i] = word == "target"
+    return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer, bool, np.bool_)) or (isinstance(value, float) and value.is_integer())
 
 
 def section_metrics(
@@ -96,7 +107,7 @@ def section_metrics(
             else:
                 out[key] = partial_auc(yy, ss, max_fpr=max_fpr, undefined=undefined)
         except ValueError as err:
-            raise ValueError(f"{key} ({year} convention): {err}") from None
+            raise ValueError(f"{key} ({year} convention: {_SUBSET_TEXT[year >= 2022, key]}): {err}") from None
     return out
 
 
@@ -196,7 +207,9 @@ def evaluate(
         sec = sec.astype(np.int64)
     except (TypeError, ValueError):
         raise ValueError("section must contain integers") from None
-    dom = None if year == 2020 else as_domains(domain if domain is not None else _missing(year), n)
+    if year != 2020 and domain is None:
+        raise ValueError(f"{year} evaluation needs the domain (source/target) of every clip")
+    dom = None if year == 2020 else as_domains(domain, n)
     keys = sorted({(str(m), int(c)) for m, c in zip(mach, sec)}, key=lambda k: (k[0].lower(), k[0], k[1]))
     rows = []
     for m, c in keys:
@@ -209,7 +222,3 @@ def evaluate(
             raise ValueError(f"machine {m!r} section {c:02d}: {err}") from None
         rows.append({"machine": m, "section": c, **metrics})
     return aggregate(rows, year)
-
-
-def _missing(year: int) -> Any:
-    raise ValueError(f"{year} evaluation needs the domain (source/target) of every clip")

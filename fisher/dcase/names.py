@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-__all__ = ["ClipName", "ScoreFileName", "parse_clip_name", "parse_score_file_name", "score_file_name", "check_year"]
+__all__ = ["ClipName", "ScoreFileName", "check_year", "parse_clip_name", "parse_score_file_name", "score_file_name"]
 
 YEARS = tuple(range(2020, 2027))
 DOMAINS = ("source", "target")
@@ -126,7 +126,9 @@ def parse_score_file_name(name: str) -> ScoreFileName:
     return ScoreFileName(m["kind"], m["machine"], int(section), m["domain"])
 
 
-def score_file_name(machine: str, section: int, year: int, *, domain: str | None = None, kind: str = "anomaly_score") -> str:
+def score_file_name(
+    machine: str, section: int, year: int, *, domain: str | None = None, kind: str = "anomaly_score"
+) -> str:
     """The submission file name for one machine / section (and domain in 2021) of ``year``."""
     year = check_year(year)
     if kind not in _KINDS:
