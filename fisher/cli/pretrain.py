@@ -1,0 +1,55 @@
+"""``fisher pretrain --config CFG.(yaml|json)`` and ``fisher pretrain export CKPT DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+__all__ = ["register"]
+
+
+def _train(args: argparse.Namespace) -> int:
+    from fisher.pretrain import PretrainConfig, Trainer
+
+    if args.config is None:
+        raise ValueError("pass --config CONFIG.(yaml|json), or use `fisher pretrain export CKPT DIR`")
+    cfg = PretrainConfig.load(args.config)
+    if args.out_dir is not None:
+        cfg.train.out_dir = args.out_dir
+    if args.steps is not None:
+        cfg.train.steps = args.steps
+    if args.resume is not None:
+        cfg.train.resume = None if args.resume == "none" else args.resume
+    cfg = PretrainConfig.from_dict(cfg.to_dict())  # re-validate after the overrides
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    trainer = Trainer(cfg)
+    trainer.fit(args.until)
+    if trainer.rank == 0:
+        print(f"pretraining stopped at step {trainer.step}; checkpoints in {trainer.out_dir / 'checkpoints'}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from fisher.pretrain import export_encoder
+
+    out = export_encoder(args.checkpoint, args.directory, which=args.which)
+    print(f"wrote the {args.which} encoder to {out} (load with Fisher.from_pretrained({str(out)!r}))")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("pretrain", help="pretrain FISHER (EMA teacher-student distillation) or export",
+                              description="Pretrain FISHER from a YAML/JSON config (see docs/pretraining.md). "
+                                          "Multi-process: torchrun --nproc_per_node=N -m fisher.pretrain --config CFG")
+    p.add_argument("--config", help="pretraining config (.yaml/.yml/.json)")
+    p.add_argument("--out-dir", help="override train.out_dir")
+    p.add_argument("--steps", type=int, help="override train.steps (the schedule length)")
+    p.add_argument("--until", type=int, help="stop after this step (checkpointed; resume later)")
+    p.add_argument("--resume", help="checkpoint path, 'auto' (latest in out_dir) or 'none'")
+    p.set_defaults(func=_train)
+    sub = p.add_subparsers(dest="pretrain_command", metavar="{export}")
+    e = sub.add_parser("export", help="write a checkpoint's encoder as a Fisher.from_pretrained directory")
+    e.add_argument("checkpoint", help="pretraining checkpoint (.pt)")
+    e.add_argument("directory", help="output directory (config.json + model.safetensors)")
+    e.add_argument("--which", choices=("student", "teacher"), default="student")
+    e.set_defaults(func=_export)

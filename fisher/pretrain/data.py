@@ -1,0 +1,191 @@
+"""Deterministic multi-rate batch stream for pretraining.
+
+Rates: the candidate batch rates are ``2·k·f_base`` (``k = 1, 2, …`` up to ``f_max``; the Nyquist frequency is then
+a harmonic of ``f_base``, so a batch has exactly ``k`` full sub-bands) or ``data.rates``. A signal *supports* the
+candidates not above its native rate (we never upsample; a signal below every candidate supports only its own
+rate). Each batch first draws its rate ``r`` with probability ``Σ_i [signal i supports r] / (#rates i supports)`` —
+every signal spreads one unit of weight evenly over the rates it supports — and then takes its items from the
+sub-stream of the signals that support ``r``, all resampled to ``r``.
+
+Order: every rate's sub-stream visits its signals (channels) in epochs, epoch ``e`` a permutation seeded by
+``(seed, r, e)``. Batches are numbered by ``(step, rank)``; the ``j``-th batch (in that order) that drew rate ``r``
+takes items ``j·B … j·B + B - 1`` of ``r``'s sub-stream. Rate draws come from a hash of ``(seed, step, rank)`` and
+crop offsets from a generator seeded by ``(seed, step, rank)``. So a batch is a pure function of ``(seed, step,
+rank, world size)``: the *data position* of a run is its step counter and a resumed run sees exactly the batches an
+uninterrupted run would.
+
+Resampler: ``scipy.signal.resample_poly`` (polyphase FIR, Kaiser window β = 5, ``up/down`` = the reduced ratio of
+the two integer rates), applied to the crop plus a context margin of ≥ 10·max(up, down)/up input samples on each
+side (inside the signal), which is then trimmed, so the crop edges see real neighbouring samples where they exist.
+
+Length: every item of a batch has ``T`` frames, ``T = min(crop_frames, frames of the shortest item)`` floored to a
+multiple of 16 (no padding). Signals with fewer than ``min_frames`` frames at their native rate are skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from fisher.config import FisherConfig
+from fisher.model import split_bands
+from fisher.pretrain.sources import SignalRef, read_signal
+from fisher.spectrogram import frame_params, log_spectrogram, num_frames
+
+__all__ = ["Batch", "SignalStream", "candidate_rates", "resample_crop"]
+
+
+@dataclass
+class Batch:
+    """``waves`` ``[B, n]`` float32 at ``sr`` Hz (``n`` samples = exactly ``frames`` STFT frames)."""
+
+    waves: np.ndarray
+    sr: int
+    frames: int
+    refs: list[SignalRef]
+
+
+def candidate_rates(f_base: float, f_max: float) -> list[int]:
+    """``2·k·f_base`` for ``k = 1, 2, …`` while ``≤ f_max`` (tiny: 8, 16, 24, 32 kHz)."""
+    rates = [int(2 * k * f_base) for k in range(1, int(f_max // (2 * f_base)) + 1)]
+    if not rates:
+        raise ValueError(f"f_max {f_max} Hz is below 2·f_base = {2 * f_base} Hz")
+    return rates
+
+
+def _ratio(native: float, target: int) -> tuple[int, int]:
+    if not float(native).is_integer():
+        raise ValueError(f"native rate {native} Hz must be an integer to resample")
+    frac = Fraction(int(target), int(native))
+    return frac.numerator, frac.denominator
+
+
+def resample_crop(ref: SignalRef, target_sr: int, n_out: int, rng: np.random.Generator) -> np.ndarray:
+    """A random crop of ``n_out`` samples at ``target_sr`` of one signal (float32 ``[n_out]``)."""
+    from scipy.signal import resample_poly
+
+    up, down = _ratio(ref.sr, target_sr)
+    need = math.ceil(n_out * down / up)  # native samples covering the output
+    if need > ref.n_samples:
+        raise ValueError(f"{ref.path} is too short for {n_out} samples at {target_sr} Hz")
+    if up == down == 1:
+        a = int(rng.integers(0, ref.n_samples - need + 1))
+        return read_signal(ref, a, a + need)
+    # crop start on the multiples of `down`, so the output sample of native sample `a` is an integer index
+    a = down * int(rng.integers(0, (ref.n_samples - need) // down + 1))
+    margin = down * math.ceil(10 * max(up, down) / (up * down))
+    lo, hi = max(0, a - margin), min(ref.n_samples, a + need + margin)
+    out = resample_poly(read_signal(ref, lo, hi).astype(np.float64), up, down)
+    first = (a - lo) * up // down
+    seg = out[first : first + n_out]
+    if seg.shape[0] < n_out:  # right edge of the signal: pad the last fraction of a sample with zeros
+        seg = np.pad(seg, (0, n_out - seg.shape[0]))
+    return seg.astype(np.float32)
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix(z: int) -> int:
+    """splitmix64 finaliser: a fast, well-spread 64-bit integer hash."""
+    z = (z + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def _unit(*parts: int) -> float:
+    """A uniform number in [0, 1) determined by the integers ``parts``."""
+    h = 0
+    for p in parts:
+        h = _mix(h ^ (int(p) & _MASK))
+    return (h >> 11) / float(1 << 53)
+
+
+class SignalStream:
+    """Batches for step ``s`` on rank ``rank`` of ``world_size`` (see the module docstring for the contract)."""
+
+    def __init__(self, signals: list[SignalRef], config: FisherConfig, *, batch_size: int, crop_frames: int = 1024,
+                 min_frames: int = 64, rates: list[int] | None = None, f_max: float = 32000, seed: int = 0,
+                 rank: int = 0, world_size: int = 1) -> None:
+        self.config, self.batch_size, self.seed = config, batch_size, seed
+        self.rank, self.world_size = rank, world_size
+        self.crop_frames = min(crop_frames, config.max_frames)
+        f_base = config.band_width * 1000.0 / config.win_ms  # bins per band × bin spacing (40 Hz)
+        candidates = sorted(int(r) for r in rates) if rates else candidate_rates(f_base, f_max)
+        self.signals = [s for s in signals
+                        if num_frames(s.n_samples, s.sr, config.win_ms, config.hop_ms) >= min_frames]
+        if not self.signals:
+            raise ValueError(f"no signal has the {min_frames} frames needed (of {len(signals)} found)")
+        supports = [[r for r in candidates if r <= s.sr] or [int(s.sr)] for s in self.signals]
+        self.rates = sorted({r for sup in supports for r in sup})
+        weight = {r: 0.0 for r in self.rates}
+        for sup in supports:
+            for r in sup:
+                weight[r] += 1.0 / len(sup)
+        self.rate_probs = np.array([weight[r] for r in self.rates]) / len(self.signals)
+        self._cum = np.cumsum(self.rate_probs)
+        self.members = {r: [i for i, sup in enumerate(supports) if r in sup] for r in self.rates}
+        self._perm: dict[int, tuple[int, np.ndarray]] = {}
+        self._counts: tuple[int, np.ndarray] = (0, np.zeros(len(self.rates), dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.signals)
+
+    def _draw(self, step: int, rank: int) -> int:
+        """Index into ``self.rates`` of the rate of batch ``(step, rank)``."""
+        u = _unit(self.seed, step, rank, 0x5EED)
+        return min(int(np.searchsorted(self._cum, u * self._cum[-1], side="right")), len(self.rates) - 1)
+
+    def _position(self, step: int, rank: int) -> tuple[int, int]:
+        """``(rate index, j)``: batch ``(step, rank)`` is the ``j``-th batch of its rate (0-based)."""
+        done, counts = self._counts
+        if step < done:
+            done, counts = 0, np.zeros_like(counts)
+        counts = counts.copy()
+        for s in range(done, step):
+            for r in range(self.world_size):
+                counts[self._draw(s, r)] += 1
+        self._counts = (step, counts)
+        k = self._draw(step, rank)
+        return k, int(counts[k]) + sum(self._draw(step, r) == k for r in range(rank))
+
+    def item(self, rate: int, g: int) -> SignalRef:
+        """Signal at position ``g`` of the sub-stream of ``rate`` (epoch-wise permutations)."""
+        members = self.members[rate]
+        epoch, pos = divmod(g, len(members))
+        cached = self._perm.get(rate)
+        if cached is None or cached[0] != epoch:
+            cached = (epoch, np.random.default_rng([self.seed, rate, epoch, 7]).permutation(len(members)))
+            self._perm[rate] = cached
+        return self.signals[members[int(cached[1][pos])]]
+
+    def batch(self, step: int) -> Batch:
+        k, j = self._position(step, self.rank)
+        sr = self.rates[k]
+        refs = [self.item(sr, j * self.batch_size + i) for i in range(self.batch_size)]
+        rng = np.random.default_rng([self.seed, step, self.rank, 11])
+        c = self.config
+        n_fft, hop = frame_params(sr, c.win_ms, c.hop_ms)
+        avail = min(num_frames(int(r.n_samples * sr // r.sr), sr, c.win_ms, c.hop_ms) for r in refs)
+        frames = (min(self.crop_frames, avail) // c.patch_size) * c.patch_size
+        if frames < c.patch_size:
+            raise ValueError(f"batch at step {step} has a signal shorter than one patch at {sr} Hz")
+        n = n_fft + (frames - 1) * hop
+        waves = np.stack([resample_crop(r, sr, n, rng) for r in refs])
+        return Batch(waves, sr, frames, refs)
+
+    def bands(self, batch: Batch) -> torch.Tensor:
+        """Normalised log spectrogram sub-bands ``[B·nb, T, W]`` (clip-major, bands low → high)."""
+        c = self.config
+        n_fft, hop = frame_params(batch.sr, c.win_ms, c.hop_ms)
+        out = []
+        for w in batch.waves:
+            spec = log_spectrogram(torch.from_numpy(w), n_fft, hop, max_frames=batch.frames, mean=c.spec_mean,
+                                   std=c.spec_std, std_coeff=c.spec_std_coeff)
+            out.append(split_bands(spec, c.band_width))
+        return torch.cat(out)

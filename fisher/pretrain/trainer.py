@@ -1,0 +1,265 @@
+"""The pretraining loop: single process or DDP (``torchrun``; gloo on CPU, nccl on GPU).
+
+Step ``s`` (0-based) on rank ``r``:
+
+1. reseed torch's global RNG from ``(seed, s, r)`` (masks, decoder noise, dropout) → steps are reproducible;
+2. batch = ``SignalStream.batch(s)`` → sub-bands ``[B·nb, T, W]``;
+3. teacher targets (no grad), ``C = max(1, max_bands_per_sample // nb)`` inverse block masks per band sequence;
+4. student + decoder losses, backward (DDP averages gradients), gradient clipping, AdamW with ``lr_at(s)``;
+5. teacher EMA update with ``ema_decay_at(s)``.
+
+Checkpoints (rank 0, atomic, see :mod:`fisher.pretrain.state`) every ``ckpt_every`` steps and when ``fit`` returns;
+resuming from one reproduces the uninterrupted run exactly (same world size and threads). Logs: one JSON line per
+``log_every`` steps in ``<out_dir>/log.jsonl`` (loss terms, lr, EMA decay, rate, throughput).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from fisher.checkpoint import atomic_write
+from fisher.model import Fisher
+from fisher.pretrain.config import PretrainConfig
+from fisher.pretrain.data import SignalStream
+from fisher.pretrain.decoder import ConvDecoder
+from fisher.pretrain.ema import ema_update, make_teacher
+from fisher.pretrain.losses import total_loss
+from fisher.pretrain.masking import clone_count, inverse_block_mask
+from fisher.pretrain.objective import DistillationModel, teacher_targets
+from fisher.pretrain.schedule import ema_decay_at, lr_at
+from fisher.pretrain.sources import find_files, index_signals
+from fisher.pretrain.state import latest_checkpoint, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+
+__all__ = ["Trainer", "pretrain"]
+
+log = logging.getLogger("fisher.pretrain")
+
+
+def _step_seed(*parts: int) -> int:
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def _setup_distributed(device: torch.device) -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _pick_device(name: str) -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    if precision == "auto":
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+class Trainer:
+    """Build student, teacher, decoder, optimiser and data stream from a :class:`PretrainConfig`; ``fit`` trains."""
+
+    def __init__(self, config: PretrainConfig) -> None:
+        if not isinstance(config, PretrainConfig):
+            raise TypeError(f"config must be a PretrainConfig, got {type(config).__name__}")
+        self.config = cfg = config
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        self.device = _pick_device(cfg.train.device)
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+        self.rank, self.world_size = _setup_distributed(self.device)
+        self.out_dir = Path(cfg.train.out_dir)
+        self.amp_dtype = _autocast_dtype(cfg.train.precision, self.device)
+        torch.manual_seed(cfg.train.seed)
+        fc = cfg.model.fisher_config()
+        self.student = Fisher.from_pretrained(cfg.model.init) if cfg.model.init else Fisher(fc)
+        self.fisher_config = fc = self.student.config
+        d = cfg.decoder
+        decoder = ConvDecoder(fc.embed_dim, d.dim, d.layers, d.kernel, d.groups, d.dropout, cfg.masking.noise_std)
+        self.model = DistillationModel(self.student, decoder).to(self.device).train()
+        self.ddp = self.model
+        if self.world_size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.ddp = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.teacher = make_teacher(self.student)
+        decay = [p for p in self.model.parameters() if p.ndim >= 2]
+        no_decay = [p for p in self.model.parameters() if p.ndim < 2]
+        self.optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg.optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=cfg.optim.lr, betas=cfg.optim.betas)
+        self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
+        if not cfg.data.sources:
+            raise ValueError("data.sources is empty: list signal files, folders, glob patterns or CSV manifests")
+        signals = index_signals(find_files(cfg.data.sources), npz_sr=cfg.data.npz_sr)
+        dc = cfg.data
+        self.stream = SignalStream(signals, fc, batch_size=dc.batch_size, crop_frames=dc.crop_frames,
+                                   min_frames=dc.min_frames, rates=dc.rates, f_max=dc.f_max, seed=cfg.train.seed,
+                                   rank=self.rank, world_size=self.world_size)
+        self.step = 0
+        self.last_checkpoint: Path | None = None
+        self._resume()
+
+    # ------------------------------------------------------------------ checkpoints
+    def _resume(self) -> None:
+        resume = self.config.train.resume
+        path = latest_checkpoint(self.out_dir) if resume == "auto" else (Path(resume) if resume else None)
+        if path is not None:
+            self.load(path)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "step": self.step, "world_size": self.world_size, "config": self.config.to_dict(),
+            "model_config": self.fisher_config.to_dict(), "student": self.student.state_dict(),
+            "teacher": self.teacher.state_dict(), "decoder": self.model.decoder.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None, "rng": rng_state(),
+            "data": {"seed": self.config.train.seed, "step": self.step, "world_size": self.world_size},
+        }
+
+    def save(self) -> Path | None:
+        """Write a checkpoint of the current step (rank 0 only; other ranks return None)."""
+        if self.rank != 0:
+            return None
+        self.last_checkpoint = save_checkpoint(self.out_dir, self.state(), self.config.train.keep_last)
+        return self.last_checkpoint
+
+    def load(self, path: str | Path) -> None:
+        ckpt = load_checkpoint(path)
+        if ckpt["world_size"] != self.world_size:
+            raise ValueError(f"{path} was written by {ckpt['world_size']} process(es); this run has "
+                             f"{self.world_size} — an exact resume needs the same world size")
+        self.student.load_state_dict(ckpt["student"])
+        self.teacher.load_state_dict(ckpt["teacher"])
+        self.model.decoder.load_state_dict(ckpt["decoder"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        if self.scaler is not None and ckpt["scaler"] is not None:
+            self.scaler.load_state_dict(ckpt["scaler"])
+        set_rng_state(ckpt["rng"])
+        self.step = int(ckpt["step"])
+        self._trim_log()
+        log.info("resumed from %s at step %d", path, self.step)
+
+    def _trim_log(self) -> None:
+        path = self.out_dir / "log.jsonl"
+        if self.rank != 0 or not path.is_file():
+            return
+        keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", 0) <= self.step]
+        atomic_write(path, lambda tmp: Path(tmp).write_text("".join(ln + "\n" for ln in keep)))
+
+    # ------------------------------------------------------------------ training
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def train_step(self) -> dict[str, float]:
+        """Run step ``self.step`` and advance the counter; returns this rank's loss terms and schedule values."""
+        cfg, s = self.config, self.step
+        torch.manual_seed(_step_seed(cfg.train.seed, s, self.rank, 3))
+        batch = self.stream.batch(s)
+        bands = self.stream.bands(batch).to(self.device)
+        nb = bands.shape[0] // len(batch.refs)
+        clones = clone_count(nb, cfg.max_bands(self.fisher_config))
+        grid = (batch.frames // self.fisher_config.patch_size, self.fisher_config.freq_patches)
+        hidden = inverse_block_mask(bands.shape[0] * clones, grid, cfg.masking.mask_ratio,
+                                    cfg.block_size(self.fisher_config), cfg.masking.adjust)
+        lr = lr_at(s, lr=cfg.optim.lr, min_lr=cfg.optim.min_lr, warmup_steps=cfg.optim.warmup_steps,
+                   total_steps=cfg.train.steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with self._autocast():
+            y, yb = teacher_targets(self.teacher, bands, top_k=cfg.targets.top_k,
+                                    instance_norm_layers=cfg.targets.instance_norm_layers,
+                                    layer_norm=cfg.targets.layer_norm)
+            patch, band = self.ddp(bands, hidden, y, yb, clones)
+            loss = total_loss(patch, band, cfg.loss.patch_weight, cfg.loss.band_weight)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        if cfg.optim.clip_grad:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.optim.clip_grad)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        anneal = cfg.ema.anneal_steps if cfg.ema.anneal_steps is not None else cfg.train.steps
+        decay = ema_decay_at(s, decay=cfg.ema.decay, end_decay=cfg.ema.end_decay, anneal_steps=anneal)
+        ema_update(self.teacher, self.student, decay)
+        self.step += 1
+        return {"step": self.step, "loss": float(loss.detach()), "loss_patch": float(patch.detach()),
+                "loss_band": float(band.detach()),
+                "lr": lr, "ema_decay": decay, "sr": batch.sr, "bands": nb, "clones": clones,
+                "frames": batch.frames, "sequences": bands.shape[0] * clones,
+                "audio_s": len(batch.refs) * batch.waves.shape[1] / batch.sr}
+
+    def fit(self, until: int | None = None) -> list[dict[str, float]]:
+        """Train up to step ``until`` (default ``train.steps``); checkpoint at the end. Returns per-step records."""
+        cfg = self.config.train
+        until = cfg.steps if until is None else min(until, cfg.steps)
+        if self.rank == 0:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(self.config.to_dict(), indent=2) + "\n"
+            atomic_write(self.out_dir / "config.json", lambda tmp: Path(tmp).write_text(text))
+        history, window, t0 = [], [], time.perf_counter()
+        while self.step < until:
+            rec = self.train_step()
+            history.append(rec)
+            window.append(rec)
+            if self.step % cfg.log_every == 0 or self.step == until:
+                self._log(window, time.perf_counter() - t0)
+                window, t0 = [], time.perf_counter()
+            if self.step % cfg.ckpt_every == 0 and self.step < until:
+                self.save()
+        self.save()
+        return history
+
+    def _log(self, window: list[dict[str, float]], seconds: float) -> None:
+        terms = torch.tensor([[r["loss"], r["loss_patch"], r["loss_band"]] for r in window]).mean(0)
+        counts = torch.tensor([sum(r["sequences"] for r in window), sum(r["audio_s"] for r in window)])
+        if self.world_size > 1:  # nccl reduces device tensors only
+            terms, counts = terms.to(self.device), counts.double().to(self.device)
+            dist.all_reduce(terms)
+            dist.all_reduce(counts)
+            terms, counts = terms.cpu() / self.world_size, counts.cpu()
+        last = window[-1]
+        rec = {"step": self.step, "loss": float(terms[0]), "loss_patch": float(terms[1]),
+               "loss_band": float(terms[2]), "lr": last["lr"], "ema_decay": last["ema_decay"], "sr": last["sr"],
+               "seq_per_s": float(counts[0]) / seconds, "audio_s_per_s": float(counts[1]) / seconds}
+        if self.rank == 0:
+            log.info(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
+            with (self.out_dir / "log.jsonl").open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(rec) + "\n")
+
+
+def pretrain(config: PretrainConfig | dict | str | Path, until: int | None = None) -> Trainer:
+    """Train from a config object, dict or YAML/JSON path (resuming if configured); returns the trainer."""
+    if isinstance(config, (str, Path)):
+        config = PretrainConfig.load(config)
+    elif isinstance(config, dict):
+        config = PretrainConfig.from_dict(config)
+    trainer = Trainer(config)
+    trainer.fit(until)
+    return trainer
