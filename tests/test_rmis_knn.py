@@ -99,7 +99,7 @@ def test_chunked_search_large_bank():
     rng = np.random.default_rng(0)
     bank = rng.normal(size=(100_000, 16))
     queries = np.vstack([bank[[5, 99_999]], rng.normal(size=(30, 16))])
-    d_small, i_small = cosine_knn(queries, bank, 3, block_elements=100_000)  # one query row per block
+    d_small, i_small = cosine_knn(queries, bank, 3, query_block=1, bank_block=7)  # tiny blocks
     d_big, i_big = cosine_knn(queries, bank, 3)
     assert np.array_equal(i_small, i_big) and np.allclose(d_small, d_big, atol=1e-15)
     assert i_big[0, 0] == 5 and i_big[1, 0] == 99_999 and d_big[:2, 0].max() <= 1e-12
