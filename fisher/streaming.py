@@ -100,7 +100,7 @@ class SignalReader:
         else:
             block = self._array[start:stop] if self._array.ndim == 1 else self._array[self.channel, start:stop]
             block = pcm_to_float(np.asarray(block))
-        return torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))
+        return torch.from_numpy(np.array(block, dtype=np.float32))  # a writable copy (mmap blocks are read-only)
 
     def mean(self, block: int = DC_BLOCK) -> float:
         """DC offset of the channel (float64 running sum over blocks)."""

@@ -66,12 +66,24 @@ class BEATsConfig:
     @classmethod
     def iter3_plus(cls, **overrides: Any) -> BEATsConfig:
         """The architecture of ``BEATs_iter3_plus_AS2M`` (90.3 M parameters); ``overrides`` change single fields."""
-        base = dict(
-            encoder_layers=12, encoder_embed_dim=768, encoder_ffn_embed_dim=3072, encoder_attention_heads=12,
-            deep_norm=True, relative_position_embedding=True, num_buckets=320, max_distance=800, gru_rel_pos=True,
-            layer_norm_first=False, dropout=0.0, attention_dropout=0.0, activation_dropout=0.0,
-            encoder_layerdrop=0.05, dropout_input=0.0, layer_wise_gradient_decay_ratio=0.6,
-        )  # fmt: skip
+        base = {
+            "encoder_layers": 12,
+            "encoder_embed_dim": 768,
+            "encoder_ffn_embed_dim": 3072,
+            "encoder_attention_heads": 12,
+            "deep_norm": True,
+            "relative_position_embedding": True,
+            "num_buckets": 320,
+            "max_distance": 800,
+            "gru_rel_pos": True,
+            "layer_norm_first": False,
+            "dropout": 0.0,
+            "attention_dropout": 0.0,
+            "activation_dropout": 0.0,
+            "encoder_layerdrop": 0.05,
+            "dropout_input": 0.0,
+            "layer_wise_gradient_decay_ratio": 0.6,
+        }
         base.update(overrides)
         return cls.from_dict(base)
 
@@ -88,8 +100,16 @@ class BEATsConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` for inconsistent sizes."""
-        for name in ("input_patch_size", "embed_dim", "encoder_layers", "encoder_embed_dim", "encoder_ffn_embed_dim",
-                     "encoder_attention_heads", "conv_pos", "conv_pos_groups"):  # fmt: skip
+        for name in (
+            "input_patch_size",
+            "embed_dim",
+            "encoder_layers",
+            "encoder_embed_dim",
+            "encoder_ffn_embed_dim",
+            "encoder_attention_heads",
+            "conv_pos",
+            "conv_pos_groups",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"BEATs cfg {name} must be a positive int, got {value!r}")

@@ -16,7 +16,7 @@ from torch import nn
 
 from .config import BEATsConfig
 
-__all__ = ["BEATsAttention", "BEATsLayer", "WeightNormConv1d", "grad_multiply", "gelu_fp32", "relative_buckets"]
+__all__ = ["BEATsAttention", "BEATsLayer", "WeightNormConv1d", "gelu_fp32", "grad_multiply", "relative_buckets"]
 
 
 class _GradMultiply(torch.autograd.Function):
@@ -53,9 +53,9 @@ def relative_buckets(query_len: int, key_len: int, num_buckets: int, max_distanc
     rel = torch.arange(key_len, device=device)[None, :] - torch.arange(query_len, device=device)[:, None]
     offset = (rel > 0).long() * half
     dist = rel.abs()
-    far = exact + (
-        torch.log(dist.float().clamp(min=1) / exact) / math.log(max_distance / exact) * (half - exact)
-    ).long()
+    far = (
+        exact + (torch.log(dist.float().clamp(min=1) / exact) / math.log(max_distance / exact) * (half - exact)).long()
+    )
     far = torch.clamp(far, max=half - 1)
     return offset + torch.where(dist < exact, dist, far)
 
@@ -104,8 +104,9 @@ class BEATsAttention(nn.Module):
 
     def position_bias(self, length: int) -> torch.Tensor:
         """Ungated relative position bias ``[H, N, N]`` over the flattened patch index."""
-        buckets = relative_buckets(length, length, self.num_buckets, self.max_distance, self.q_proj.weight.device)
-        return self.relative_attention_bias(buckets).permute(2, 0, 1)
+        table = self.relative_attention_bias
+        buckets = relative_buckets(length, length, self.num_buckets, self.max_distance, table.weight.device)
+        return table(buckets).permute(2, 0, 1)
 
     def forward(
         self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None, pos_bias: torch.Tensor | None = None

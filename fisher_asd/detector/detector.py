@@ -1,0 +1,380 @@
+"""``fisher_asd.Detector``: streams → memory banks → k-NN → rank normalisation → weighted fusion.
+
+>>> det = Detector(encoders=["logstft", "fisher"], k=5, rank_norm="inductive")
+>>> det.fit(train_waves, 16000, machine="fan", domain=train_domains)       # normal clips only
+>>> det.score(test_waves, 16000, machine="fan")                          # [B], higher = more anomalous
+>>> det.save_pretrained("my-detector"); Detector.from_pretrained("my-detector")
+
+Scoring of a clip of machine ``m`` (``asd.md`` §3, every decision has a parameter):
+
+1. every stream that scores ``m`` embeds the clip; the embedding is L2-normalised;
+2. raw score = mean Euclidean distance to the ``k`` nearest rows of the stream's bank of ``m``
+   (:mod:`~fisher_asd.detector.bank`: originals + oversampled target + MemMixup rows);
+3. normalisation per stream (``rank_norm``): ``"transductive"`` ranks the scores of the clips passed in the same
+   call within each (machine, domain) group, scaled by ``(n - 1)`` (pass all test clips of a machine at once);
+   ``"inductive"`` ranks each clip against the leave-one-out training scores of (machine, domain) — online, one clip
+   at a time gives the same value; ``None`` keeps raw distances;
+4. domain of a test clip: the given ``domain``; when ``domain=None``, ``domain_policy="machine"`` normalises per
+   machine over all domains, ``"nearest"`` assigns the domain whose bank rows are nearer (fusion-weighted mean of
+   the per-domain k-NN distances) and normalises per (machine, inferred domain);
+5. fused score = weighted mean over the streams (weights renormalised over the streams that score ``m``).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from fisher.signals import check_sr
+
+from .bank import MIXUP_PAIRINGS, MIXUP_STAGES, MemoryBank, build_bank
+from .config import as_stream_config, in_machines
+from .data import ClipSource, as_labels
+from .fusion import check_weights, fuse
+from .knn import check_k
+from .ranknorm import TIES
+from .scoring import infer_domains, normalise_scores, normalise_training
+from .stream import DetectorStream, build_streams, embed_streams
+from .train import TrainConfig, train_stream
+
+__all__ = ["DOMAIN_POLICIES", "RANK_NORMS", "Detector"]
+
+RANK_NORMS = ("transductive", "inductive", None)
+DOMAIN_POLICIES = ("machine", "nearest")
+_CHUNK = 64  # clips per embedding chunk
+
+
+def _is_object(value: Any) -> bool:
+    """A ``backbones`` value that is a built encoder rather than a location."""
+    import os
+
+    return value is not None and not isinstance(value, (str, os.PathLike))
+
+
+class Detector:
+    """Multi-stream k-NN anomalous-sound detector (see the module docstring for the scoring pipeline).
+
+    Args:
+        encoders: streams: registry names (``"logstft"``, ``"fisher"``, ``"beats"``…), MEF stream names
+            (``"beats_r16"``), ``(name, options)`` tuples, :class:`StreamConfig` s or encoder objects.
+        k: neighbours of the k-NN score.
+        weights: fusion weight per stream name (``None`` = equal).
+        rank_norm: ``"transductive"``, ``"inductive"`` or ``None``.
+        train_heads: give registry-name streams a 256-d head, and train heads / LoRA in :meth:`fit`.
+        domain_policy: ``"machine"`` or ``"nearest"`` (test clips without a domain).
+        ties: tie handling of the transductive rank (``"average"`` / ``"ordinal"``).
+        oversample_ratio: target-domain oversampling so that source : target <= ratio : 1 (``None`` = off).
+        mixup: add MemMixup rows (the bank doubles). mixup_alpha: Beta(α, α) of the mixing weight.
+        mixup_stage: ``"after"`` or ``"before"`` oversampling. mixup_pairing: ``"domain"`` or ``"any"``.
+        train_machines: default training scope (machines whose clips train the streams; ``None`` = all).
+        training: :class:`TrainConfig` (or a dict of its fields).
+        threshold_percentile: default decision threshold = this percentile of the fused leave-one-out training
+            scores, per machine.
+        seed: seeds heads, training and banks.
+        batch_size: clips per encoder call.
+        backbones: per encoder or stream name, a location or a built encoder (see :func:`build_streams`).
+        device: torch device of the torch encoders and heads.
+        show_progress: tqdm bars.
+    """
+
+    def __init__(
+        self,
+        encoders: Sequence[Any] = ("logstft",),
+        *,
+        k: int = 5,
+        weights: dict[str, float] | None = None,
+        rank_norm: str | None = "transductive",
+        train_heads: bool = False,
+        domain_policy: str = "machine",
+        ties: str = "average",
+        oversample_ratio: float | None = 10.0,
+        mixup: bool = True,
+        mixup_alpha: float = 0.4,
+        mixup_stage: str = "after",
+        mixup_pairing: str = "domain",
+        train_machines: Sequence[str] | None = None,
+        training: TrainConfig | dict | None = None,
+        threshold_percentile: float = 90.0,
+        seed: int = 0,
+        batch_size: int = 8,
+        backbones: dict[str, Any] | None = None,
+        device: str | torch.device | None = None,
+        show_progress: bool = False,
+        _backbone_states: dict | None = None,
+    ) -> None:
+        if isinstance(encoders, (str, bytes)) or not isinstance(encoders, Sequence) or not encoders:
+            raise TypeError("encoders must be a non-empty list of stream definitions, e.g. ['logstft', 'fisher']")
+        if rank_norm not in RANK_NORMS:
+            raise ValueError(f"rank_norm must be one of {RANK_NORMS}, got {rank_norm!r}")
+        if domain_policy not in DOMAIN_POLICIES:
+            raise ValueError(f"domain_policy must be one of {DOMAIN_POLICIES}, got {domain_policy!r}")
+        if ties not in TIES:
+            raise ValueError(f"ties must be one of {TIES}, got {ties!r}")
+        if mixup_stage not in MIXUP_STAGES or mixup_pairing not in MIXUP_PAIRINGS:
+            raise ValueError(f"mixup_stage must be in {MIXUP_STAGES} and mixup_pairing in {MIXUP_PAIRINGS}")
+        if not (isinstance(threshold_percentile, (int, float)) and 0 <= threshold_percentile <= 100):
+            raise ValueError(f"threshold_percentile must be in [0, 100], got {threshold_percentile!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.k = check_k(k)
+        self.rank_norm, self.domain_policy, self.ties = rank_norm, domain_policy, ties
+        self.train_heads = bool(train_heads)
+        self.bank_options = {"oversample_ratio": oversample_ratio, "mixup": bool(mixup), "mixup_alpha": mixup_alpha,
+                             "mixup_stage": mixup_stage, "mixup_pairing": mixup_pairing}  # fmt: skip
+        self.train_machines = None if train_machines is None else [str(m) for m in train_machines]
+        self.training = TrainConfig.from_dict(training) if isinstance(training, dict) else (training or TrainConfig())
+        self.threshold_percentile = float(threshold_percentile)
+        self.seed, self.batch_size, self.show_progress = int(seed), batch_size, bool(show_progress)
+        self.device = None if device is None else torch.device(device)
+        pairs = [as_stream_config(e, self.train_heads) for e in encoders]
+        self.configs = [c for c, _ in pairs]
+        given = dict(backbones or {})
+        given.update({c.name: inst for c, inst in pairs if inst is not None})
+        self.instance_streams = [c.name for c in self.configs if _is_object(given.get(c.name, given.get(c.encoder)))]
+        self.streams: dict[str, DetectorStream]
+        self.streams, self.encoders = build_streams(self.configs, backbones=given, backbone_states=_backbone_states,
+                                                    seed=self.seed)  # fmt: skip
+        self.weights = check_weights(weights, list(self.streams))
+        if self.device is not None:
+            for s in self.streams.values():
+                s.to(self.device)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.banks_: dict[str, dict[str, MemoryBank]] = {s: {} for s in self.streams}
+        self.train_scores_: dict[str, dict[str, np.ndarray]] = {s: {} for s in self.streams}
+        self.sr_: dict[str, float] = {}
+        self.thresholds_: dict[str, float] = {}
+        self.history_: dict[str, Any] = {}
+        self.head_sr_: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_pretrained(cls, preset_or_dir: Any, *, backbones: dict[str, Any] | None = None,
+                        device: str | torch.device | None = None, **overrides: Any) -> Detector:  # fmt: skip
+        """A preset (``"mef6-7m"``, ``"mef6-12m"``, ``"mef6-hybrid"``, ``"mef6-ens"`` or ``"system1"`` … ``"system4"``;
+        untrained — call :meth:`fit`) or a directory written by :meth:`save_pretrained`.
+
+        ``backbones`` maps encoder names (``"beats"``, ``"clap"``, ``"wavlm"``, ``"ast"``) or stream names to a
+        local path / hub id or a built encoder; ``overrides`` replace constructor settings of a preset.
+        """
+        import os
+        from pathlib import Path
+
+        if isinstance(preset_or_dir, (str, os.PathLike)) and Path(preset_or_dir).is_dir():
+            from .persist import load_detector
+
+            return load_detector(cls, Path(preset_or_dir), backbones=backbones, device=device)
+        from .presets import preset
+
+        p = preset(str(preset_or_dir))
+        lacking = sorted({c.encoder for c in p["streams"] if c.location is None} - set(backbones or {}))
+        if lacking:
+            raise ValueError(
+                f"preset {p['name']!r} needs backbone weights for {lacking}: pass backbones={{'beats': "
+                "'/path/to/BEATs_iter3_plus_AS2M.pt'}} (BEATs is not on the Hugging Face hub)"
+            )
+        settings = {**p["settings"], "weights": p["weights"], **overrides}
+        return cls(p["streams"], backbones=backbones, device=device, **settings)
+
+    # ------------------------------------------------------------------ embedding
+    def _embed(self, clips: list[torch.Tensor], sr: float, names: Sequence[str]) -> dict[str, np.ndarray]:
+        return embed_streams(self.streams, clips, sr, names, self.batch_size)
+
+    def _embed_source(self, src: ClipSource, idx: Sequence[int], sr: float, names: Sequence[str]) -> dict:
+        parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
+        from tqdm.auto import tqdm
+
+        for lo in tqdm(range(0, len(idx), _CHUNK), desc="embed", disable=not self.show_progress, leave=False):
+            res = self._embed(src.get(idx[lo : lo + _CHUNK]), sr, names)
+            for n in names:
+                parts[n].append(res[n])
+        return {n: np.concatenate(parts[n]) for n in names}
+
+    def embed(self, waves: Any, sr: float) -> dict[str, np.ndarray]:
+        """L2-normalised stream embeddings ``{stream: float32 [B, D]}`` (``D`` = 256 for head / MEF streams)."""
+        sr = check_sr(sr)
+        src = ClipSource(waves)
+        self._prepare_heads(sr)
+        return self._embed_source(src, list(range(len(src))), sr, list(self.streams))
+
+    def _prepare_heads(self, sr: float) -> None:
+        for name, s in self.streams.items():
+            if s.config.head is not None and s.mef is None and s.head is None:
+                s.ensure_head(sr)
+                self.head_sr_[name] = sr
+                if self.device is not None:
+                    s.to(self.device)
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, waves: Any, sr: float, *, machine: Any, domain: Any = "source", train: bool = True) -> Detector:
+        """Fit on normal clips: train the trainable streams (if ``train_heads``), then build the banks.
+
+        Args:
+            waves: ``[B, N]``, a list of 1-D clips or a lazy sequence of clips (e.g. :class:`ClipFiles`).
+            sr: sampling rate in Hz.
+            machine: machine name, one for all clips or one per clip.
+            domain: domain name (``"source"`` / ``"target"`` …), one or one per clip.
+            train: ``True`` drops all banks, trains the trainable streams (continuing from their current weights)
+                and builds the banks of the given machines; ``False`` only (re)builds the banks of the given
+                machines and keeps everything else (adding machines to a fitted detector).
+        """
+        sr = check_sr(sr)
+        src = ClipSource(waves)
+        n = len(src)
+        machines = as_labels(machine, n, "machine")
+        domains = as_labels(domain, n, "domain")
+        if train:
+            self._reset()
+        self._prepare_heads(sr)
+        if train and self.train_heads:
+            for name, s in self.streams.items():
+                if not s.trainable:
+                    continue
+                scope = s.config.train_machines or self.train_machines
+                idx = [i for i in range(n) if in_machines(machines[i], scope)]
+                if len(idx) < 2:
+                    raise ValueError(f"stream {name!r}: fewer than 2 training clips in its scope {scope}")
+                self.history_[name] = train_stream(s, lambda ids, idx=idx: src.get([idx[j] for j in ids]), len(idx),
+                                                   sr, self.training, seed=self.seed, show_progress=self.show_progress)
+        for m in dict.fromkeys(machines):
+            rows = [i for i in range(n) if machines[i] == m]
+            names = [s for s in self.streams if self.streams[s].config.scores_machine(m)]
+            if not names:
+                continue
+            emb = self._embed_source(src, rows, sr, names)
+            for s in names:
+                rng = np.random.default_rng([self.seed, zlib.crc32(s.encode()), zlib.crc32(m.encode())])
+                bank = build_bank(emb[s], [domains[i] for i in rows], rng=rng, **self.bank_options)
+                if len(bank) < self.k:
+                    raise ValueError(f"machine {m!r}: the bank has {len(bank)} rows, fewer than k = {self.k}")
+                self.banks_[s][m] = bank
+                self.train_scores_[s][m] = bank.loo_scores(self.k)
+            self.sr_[m] = sr
+            self.thresholds_[m] = float(np.percentile(self.training_scores(m), self.threshold_percentile))
+        return self
+
+    @property
+    def machines_(self) -> list[str]:
+        """Machines with a memory bank."""
+        return list(self.sr_)
+
+    def _active(self, machine: str) -> list[str]:
+        return [s for s in self.streams if machine in self.banks_[s] and self.weights[s] > 0]
+
+    def _check_machine(self, machine: str, sr: float) -> None:
+        if not self.sr_:
+            raise RuntimeError("the detector is not fitted: call fit() first")
+        if machine not in self.sr_:
+            raise ValueError(f"unknown machine {machine!r}; fitted machines: {self.machines_}")
+        if sr != self.sr_[machine]:
+            raise ValueError(f"machine {machine!r} was fitted at {self.sr_[machine]:g} Hz, got sr={sr:g} Hz")
+
+    def training_scores(self, machine: str) -> np.ndarray:
+        """Fused leave-one-out scores of the training clips of ``machine``, normalised as ``rank_norm`` does (both
+        rank modes rank them within each training domain)."""
+        parts = {s: normalise_training(self.rank_norm, self.train_scores_[s][machine], self.banks_[s][machine],
+                                       ties=self.ties) for s in self._active(machine)}  # fmt: skip
+        return fuse(parts, self.weights)
+
+    # ------------------------------------------------------------------ scoring
+    def _domains(self, machine: str, emb: dict[str, np.ndarray], given: list[Any]) -> list[Any]:
+        if all(d is not None for d in given) or self.domain_policy == "machine":
+            return given
+        names = self._active(machine)
+        banks = {s: self.banks_[s][machine] for s in names}
+        return infer_domains(banks, {s: self.weights[s] for s in names}, emb, self.k, given)
+
+    def _normalise(self, s: str, machine: str, raw: np.ndarray, domains: list[Any]) -> np.ndarray:
+        return normalise_scores(self.rank_norm, raw, domains, self.banks_[s][machine], self.train_scores_[s][machine],
+                                ties=self.ties)  # fmt: skip
+
+    def score_details(self, waves: Any, sr: float, *, machine: Any, domain: Any = None) -> dict[str, Any]:
+        """:meth:`score` with its intermediate values: ``{"score" [B], "domain" [B] (given or inferred, None =
+        per machine), "raw" {stream: [B]}, "normalised" {stream: [B]}}`` (streams absent for a machine are NaN)."""
+        sr = check_sr(sr)
+        src = ClipSource(waves)
+        n = len(src)
+        machines = as_labels(machine, n, "machine")
+        given = as_labels(domain, n, "domain", allow_none=True)
+        score = np.full(n, np.nan)
+        out_dom: list[Any] = [None] * n
+        raw_all = {s: np.full(n, np.nan) for s in self.streams}
+        norm_all = {s: np.full(n, np.nan) for s in self.streams}
+        for m in dict.fromkeys(machines):
+            self._check_machine(m, sr)
+            rows = [i for i in range(n) if machines[i] == m]
+            names = self._active(m)
+            emb = self._embed_source(src, rows, sr, names)
+            doms = self._domains(m, emb, [given[i] for i in rows])
+            parts = {}
+            for s in names:
+                raw = self.banks_[s][m].score(emb[s], self.k)
+                parts[s] = self._normalise(s, m, raw, doms)
+                raw_all[s][rows], norm_all[s][rows] = raw, parts[s]
+            score[rows] = fuse(parts, self.weights)
+            for i, d in zip(rows, doms):
+                out_dom[i] = d
+        return {"score": score, "domain": out_dom, "raw": raw_all, "normalised": norm_all}
+
+    def score(self, waves: Any, sr: float, *, machine: Any, domain: Any = None) -> np.ndarray:
+        """Anomaly scores float64 ``[B]`` (higher = more anomalous; a single 1-D clip gives ``[1]``).
+
+        ``machine`` / ``domain``: one label or one per clip; ``domain=None`` applies ``domain_policy``. With
+        ``rank_norm="transductive"`` the clips of one call are ranked against each other.
+        """
+        return self.score_details(waves, sr, machine=machine, domain=domain)["score"]
+
+    decision_function = score
+
+    def score_samples(self, waves: Any, sr: float, *, machine: Any, domain: Any = None) -> np.ndarray:
+        """scikit-learn convention: the *negated* :meth:`score` (higher = more normal)."""
+        return -self.score(waves, sr, machine=machine, domain=domain)
+
+    # ------------------------------------------------------------------ thresholds
+    def set_threshold(self, threshold: float | None = None, *, percentile: float | None = None,
+                      machine: str | None = None) -> Detector:  # fmt: skip
+        """Set the decision threshold of ``machine`` (default: every fitted machine) to a value, or to a percentile
+        of the fused leave-one-out training scores (:meth:`training_scores`)."""
+        if (threshold is None) == (percentile is None):
+            raise ValueError("pass exactly one of threshold= or percentile=")
+        if percentile is not None and not 0 <= percentile <= 100:
+            raise ValueError(f"percentile must be in [0, 100], got {percentile!r}")
+        if threshold is not None and not math.isfinite(float(threshold)):
+            raise ValueError(f"threshold must be finite, got {threshold!r}")
+        targets = self.machines_ if machine is None else [machine]
+        for m in targets:
+            if m not in self.sr_:
+                raise ValueError(f"unknown machine {m!r}; fitted machines: {self.machines_}")
+            value = threshold if threshold is not None else np.percentile(self.training_scores(m), percentile)
+            self.thresholds_[m] = float(value)
+        return self
+
+    def predict(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
+                threshold: float | None = None) -> np.ndarray:  # fmt: skip
+        """1 (anomaly) where the score exceeds the threshold (``threshold`` or the machine's ``thresholds_``), else 0;
+        int8 ``[B]``."""
+        s = self.score(waves, sr, machine=machine, domain=domain)
+        machines = as_labels(machine, s.size, "machine")
+        thr = np.array([self.thresholds_[m] if threshold is None else float(threshold) for m in machines])
+        return (s > thr).astype(np.int8)
+
+    # ------------------------------------------------------------------ persistence
+    def save_pretrained(self, directory: Any, *, save_backbones: str = "auto") -> Any:
+        """Write ``detector.json`` + ``streams.safetensors`` + ``banks.safetensors`` (+ ``backbones.safetensors``).
+
+        ``save_backbones``: ``"auto"`` stores frozen backbone weights only for randomly initialised encoders (built
+        from a config), ``"all"`` for every torch encoder, ``"none"`` never. Returns the directory path.
+        """
+        from .persist import save_detector
+
+        return save_detector(self, directory, save_backbones=save_backbones)
+
+    def __repr__(self) -> str:
+        return (f"Detector(streams={list(self.streams)}, k={self.k}, rank_norm={self.rank_norm!r}, "
+                f"machines={self.machines_})")  # fmt: skip

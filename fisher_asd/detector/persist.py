@@ -1,0 +1,152 @@
+"""Saving and loading a :class:`~fisher_asd.detector.Detector` directory (safetensors + JSON, no pickle).
+
+Layout (every file written atomically):
+
+* ``detector.json`` — format tag, library version, constructor settings, stream configurations, fusion weights,
+  training configuration and history, fitted machines (rate, domains) and thresholds, head input rates, and the
+  tensor-name maps of the files below.
+* ``streams.safetensors`` — trainable tensors only (heads, LoRA), named ``<stream>/<parameter>``.
+* ``banks.safetensors`` — per (stream, machine) ``b<i>/<field>`` (embeddings, row_domain, owners, lam,
+  clip_domain, loo): the bank and its leave-one-out training scores.
+* ``backbones.safetensors`` (optional) — frozen weights of randomly initialised encoders, named ``e<j>/<param>``.
+
+Reloading rebuilds the encoders (from their locations / options, or the ``backbones`` argument), loads the tensors
+and reproduces scores bit-exactly (same float32 banks, float64 leave-one-out scores, same weights).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from fisher._atomic import atomic_write_path as atomic_write
+
+from .bank import MemoryBank
+from .config import StreamConfig, encoder_key
+from .stream import torch_module
+from .train import TrainConfig
+
+__all__ = ["FORMAT", "load_detector", "save_detector"]
+
+FORMAT = "fisher_asd.detector/1"
+_SETTINGS = ("k", "rank_norm", "train_heads", "domain_policy", "ties", "threshold_percentile", "seed", "batch_size")
+
+
+def _random_init(config: StreamConfig) -> bool:
+    return any(isinstance(v, dict) and "__config__" in v for v in config.to_dict()["options"].values())
+
+
+def save_detector(det: Any, directory: Any, *, save_backbones: str = "auto") -> Path:
+    """Write ``det`` into ``directory`` (see the module docstring)."""
+    from safetensors.numpy import save_file as save_np
+    from safetensors.torch import save_file as save_pt
+
+    from fisher import __version__
+
+    if save_backbones not in ("auto", "all", "none"):
+        raise ValueError(f"save_backbones must be 'auto', 'all' or 'none', got {save_backbones!r}")
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    trainable = {f"{n}/{k}": v.to(torch.float32) for n, s in det.streams.items() for k, v in s.trainable_state().items()}
+    banks: dict[str, np.ndarray] = {}
+    bank_map = []
+    for n, per_machine in det.banks_.items():
+        for m, bank in per_machine.items():
+            key = f"b{len(bank_map)}"
+            bank_map.append({"stream": n, "machine": m, "key": key, "domains": list(bank.domains)})
+            banks.update({f"{key}/{f}": a for f, a in bank.tensors().items()})
+            banks[f"{key}/loo"] = np.ascontiguousarray(det.train_scores_[n][m], dtype=np.float64)
+    backbones: dict[str, torch.Tensor] = {}
+    backbone_map: dict[str, str] = {}
+    if save_backbones != "none":
+        for n, s in det.streams.items():
+            cfg = s.config
+            if n in det.instance_streams or (save_backbones == "auto" and not _random_init(cfg)):
+                continue
+            key = encoder_key(cfg)
+            module = torch_module(det.encoders.get(key))
+            if module is None or key in backbone_map.values():
+                continue
+            tag = f"e{len(backbone_map)}"
+            backbone_map[tag] = key
+            backbones.update({f"{tag}/{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()})
+    manifest = {
+        "format": FORMAT,
+        "version": __version__,
+        "settings": {k: getattr(det, k) for k in _SETTINGS} | dict(det.bank_options)
+        | {"train_machines": det.train_machines},
+        "streams": [s.config.to_dict() for s in det.streams.values()],
+        "instance_streams": det.instance_streams,
+        "weights": det.weights,
+        "training": det.training.to_dict(),
+        "history": det.history_,
+        "head_sr": det.head_sr_,
+        "machines": {m: {"sr": sr, "threshold": det.thresholds_.get(m)} for m, sr in det.sr_.items()},
+        "banks": bank_map,
+        "backbones": backbone_map,
+    }
+    atomic_write(out / "streams.safetensors", lambda tmp: save_pt(trainable, tmp, metadata={"format": FORMAT}))
+    atomic_write(out / "banks.safetensors", lambda tmp: save_np(banks, tmp, metadata={"format": FORMAT}))
+    if backbones:
+        atomic_write(out / "backbones.safetensors", lambda tmp: save_pt(backbones, tmp, metadata={"format": FORMAT}))
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    atomic_write(out / "detector.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return out
+
+
+def _split(tensors: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        head, _, rest = name.partition("/")
+        out.setdefault(head, {})[rest] = value
+    return out
+
+
+def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | None = None, device: Any = None) -> Any:
+    """Rebuild a detector saved by :func:`save_detector`."""
+    from safetensors.numpy import load_file as load_np
+    from safetensors.torch import load_file as load_pt
+
+    path = directory / "detector.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{directory} is not a saved detector (no detector.json)")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{path}: unsupported format {manifest.get('format')!r} (expected {FORMAT!r})")
+    encoders = {c["name"]: c["encoder"] for c in manifest["streams"]}
+    given = backbones or {}
+    missing = [n for n in manifest["instance_streams"] if n not in given and encoders[n] not in given]
+    if missing:
+        raise ValueError(f"streams {missing} were built from encoder objects: pass backbones={{name: encoder}} to load")
+    states: dict[str, dict[str, torch.Tensor]] = {}
+    if manifest["backbones"]:
+        parts = _split(load_pt(str(directory / "backbones.safetensors")))
+        states = {key: parts[tag] for tag, key in manifest["backbones"].items()}
+    configs = [StreamConfig.from_dict(c) for c in manifest["streams"]]
+    settings = dict(manifest["settings"])
+    det = cls(configs, weights=manifest["weights"], training=TrainConfig.from_dict(manifest["training"]),
+              backbones=backbones, device=device, _backbone_states=states, **settings)  # fmt: skip
+    for name, sr in manifest["head_sr"].items():
+        det.streams[name].ensure_head(sr)
+        det.head_sr_[name] = sr
+        if det.device is not None:
+            det.streams[name].to(det.device)
+    trained = _split(load_pt(str(directory / "streams.safetensors")))
+    for name, stream in det.streams.items():
+        if stream.trainable_parameters():
+            stream.load_trainable_state(trained.get(name, {}))
+    arrays = _split(load_np(str(directory / "banks.safetensors")))
+    for entry in manifest["banks"]:
+        a = arrays[entry["key"]]
+        det.banks_[entry["stream"]][entry["machine"]] = MemoryBank.from_tensors(a, entry["domains"])
+        det.train_scores_[entry["stream"]][entry["machine"]] = a["loo"]
+    for m, info in manifest["machines"].items():
+        det.sr_[m] = float(info["sr"])
+        if info["threshold"] is not None:
+            det.thresholds_[m] = float(info["threshold"])
+    det.history_ = manifest["history"]
+    return det

@@ -1,0 +1,47 @@
+"""Audio encoders of ``fisher_asd``: protocol, registry and the built-ins.
+
+Protocol and registry: :mod:`fisher_asd.encoders.base` (read its docstring), :mod:`fisher_asd.encoders.registry`.
+``BEATs`` needs only torch; ``ClapEncoder`` / ``WavLMEncoder`` / ``ASTEncoder`` need the ``[asd]`` extra
+(``transformers``) and are imported lazily on attribute access (not listed in ``__all__``, so that
+``from fisher_asd.encoders import *`` also works without the extra).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .base import AudioEncoder, Encoder, FrameEncoder
+from .beats import BEATs, BEATsConfig
+from .beats.encoder import BEATsEncoder
+from .fbank import kaldi_fbank
+from .fisher_adapter import FisherEncoder
+from .logstft import LogSTFTEncoder
+from .registry import available_encoders, create_encoder, register_encoder, unregister_encoder
+
+__all__ = [
+    "AudioEncoder",
+    "BEATs",
+    "BEATsConfig",
+    "BEATsEncoder",
+    "Encoder",
+    "FisherEncoder",
+    "FrameEncoder",
+    "LogSTFTEncoder",
+    "available_encoders",
+    "create_encoder",
+    "kaldi_fbank",
+    "register_encoder",
+    "unregister_encoder",
+]
+
+_LAZY = {"ClapEncoder": "clap", "WavLMEncoder": "wavlm", "ASTEncoder": "ast"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from .._extra import require
+
+        require("transformers", name)
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

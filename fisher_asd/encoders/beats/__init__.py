@@ -1,0 +1,8 @@
+"""BEATs (Chen et al., 2023): own re-implementation with official checkpoint compatibility."""
+
+from __future__ import annotations
+
+from .config import BEATsConfig
+from .model import BEATs, BEATsHidden
+
+__all__ = ["BEATs", "BEATsConfig", "BEATsHidden"]

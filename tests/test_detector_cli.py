@@ -1,0 +1,70 @@
+"""``fisher-asd fit`` / ``fisher-asd score`` on a small synthetic DCASE-layout folder, evaluated with ``fisher.dcase``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from fisher.dcase import evaluate_submission
+from fisher_asd.cli import main
+from fisher_asd.detector.synthetic import synthetic_clips
+
+SR = 16000
+
+
+def _write(folder, stem_clips):
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, clip in stem_clips:
+        sf.write(str(folder / f"{stem}.wav"), clip, SR, subtype="PCM_16")
+
+
+@pytest.fixture(scope="module")
+def dcase_root(tmp_path_factory):
+    """Two machines in the 2022+ layout: 12 source + 2 target train clips, 4 clips per test domain × label."""
+    root = tmp_path_factory.mktemp("dcase")
+    kw = {"sr": SR, "seconds": 0.5}
+    for m, machine in enumerate(("pump", "fan")):
+        train = [(f"section_00_source_train_normal_{i:04d}_a", c) for i, c in enumerate(synthetic_clips(12, seed=m, **kw))]
+        train += [(f"section_00_target_train_normal_{i:04d}_a", c)
+                  for i, c in enumerate(synthetic_clips(2, domain="target", seed=10 + m, **kw))]  # fmt: skip
+        _write(root / machine / "train", train)
+        test = []
+        for d, domain in enumerate(("source", "target")):
+            for a, label in enumerate(("normal", "anomaly")):
+                clips = synthetic_clips(4, domain=domain, anomaly=bool(a), seed=100 + 10 * m + 2 * d + a, **kw)
+                test += [(f"section_00_{domain}_test_{label}_{i:04d}_a", c) for i, c in enumerate(clips)]
+        _write(root / machine / "test", test)
+    return root
+
+
+def test_cli_fit_score_and_official_metrics(dcase_root, tmp_path, capsys):
+    model, scores = tmp_path / "model", tmp_path / "scores"
+    assert main(["fit", "--data", str(dcase_root), "--out", str(model), "--encoders", "logstft", "--k", "3",
+                 "--quiet"]) == 0  # fmt: skip
+    assert (model / "detector.json").is_file()
+    assert main(["score", "--model", str(model), "--data", str(dcase_root), "--out", str(scores), "--year", "2024",
+                 "--quiet"]) == 0  # fmt: skip
+    names = sorted(p.name for p in scores.iterdir())
+    assert names == ["anomaly_score_fan_section_00_test.csv", "anomaly_score_pump_section_00_test.csv",
+                     "decision_result_fan_section_00_test.csv", "decision_result_pump_section_00_test.csv"]
+    decisions = np.loadtxt(scores / "decision_result_fan_section_00_test.csv", delimiter=",", usecols=1)
+    assert set(np.unique(decisions)) <= {0, 1}
+    result = evaluate_submission(scores, 2024)
+    assert result.official_score >= 0.8
+    assert "scored 32 clips" in capsys.readouterr().out
+
+
+def test_cli_machine_filter_ignore_domain_and_errors(dcase_root, tmp_path, capsys):
+    model, scores = tmp_path / "model", tmp_path / "scores"
+    assert main(["fit", "--data", str(dcase_root), "--machines", "fan", "--out", str(model), "--quiet",
+                 "--rank-norm", "inductive", "--domain-policy", "nearest"]) == 0  # fmt: skip
+    assert main(["score", "--model", str(model), "--data", str(dcase_root), "--machines", "fan", "--out", str(scores),
+                 "--ignore-domain", "--quiet"]) == 0  # fmt: skip
+    assert min(p.name for p in scores.iterdir()) == "anomaly_score_fan_section_00_test.csv"
+    assert main(["score", "--model", str(model), "--data", str(dcase_root), "--machines", "pump", "--out",
+                 str(tmp_path / "x"), "--quiet"]) == 1  # fmt: skip
+    assert "unknown machine 'pump'" in capsys.readouterr().err
+    assert main(["fit", "--data", str(dcase_root), "--machines", "valve", "--out", str(model), "--quiet"]) == 1
+    assert main(["fit", "--data", str(tmp_path / "missing"), "--out", str(model), "--quiet"]) == 1
+    assert main([]) == 2
