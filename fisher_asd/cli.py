@@ -158,16 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 2
-    try:
-        return int(args.func(args) or 0)
-    except (ValueError, TypeError, KeyError, FileNotFoundError, OSError, RuntimeError) as err:
-        print(f"fisher-asd {args.command}: error: {err}", file=sys.stderr)
-        return 1
+    from fisher.cli import run_parser
+
+    return run_parser(build_parser(), argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,34 +10,9 @@ transformers = pytest.importorskip("transformers")
 
 from fisher_asd.encoders import FrameEncoder, create_encoder
 from fisher_asd.encoders._hf import crop_windows
+from tests.asd_configs import TINY_AST, TINY_CLAP, TINY_WAVLM, noise
 
-CLAP_CFG = {
-    "depths": [1, 1, 6, 2],
-    "num_attention_heads": [2, 2, 4, 4],
-    "patch_embeds_hidden_size": 16,
-    "hidden_size": 128,
-    "projection_dim": 32,
-}
-WAVLM_CFG = {
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 128,
-    "conv_dim": (32,) * 7,
-    "num_conv_pos_embeddings": 16,
-    "num_conv_pos_embedding_groups": 4,
-}
-AST_CFG = {
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 128,
-    "max_length": 256,
-}
-
-
-def noise(*shape, seed=0):
-    return (0.1 * np.random.default_rng(seed).standard_normal(shape)).astype(np.float32)
+CLAP_CFG, WAVLM_CFG, AST_CFG = TINY_CLAP, TINY_WAVLM, TINY_AST
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ transformers = pytest.importorskip("transformers")
 from fisher_asd.encoders import BEATsConfig, BEATsEncoder, create_encoder
 from fisher_asd.lora import LORA_TARGETS, lora_modules
 from fisher_asd.streams import STREAMS, StreamSet, adapted_copy, build_streams
+from tests.asd_configs import TINY_AST, TINY_CLAP, TINY_WAVLM, noise
 
 TINY_BEATS = {
     "encoder_layers": 6,
@@ -23,33 +24,7 @@ TINY_BEATS = {
     "conv_pos": 16,
     "conv_pos_groups": 4,
 }
-TINY_CLAP = {
-    "depths": [1, 1, 6, 2],
-    "num_attention_heads": [2, 2, 4, 4],
-    "patch_embeds_hidden_size": 16,
-    "hidden_size": 128,
-    "projection_dim": 32,
-}
-TINY_WAVLM = {
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 128,
-    "conv_dim": (32,) * 7,
-    "num_conv_pos_embeddings": 16,
-    "num_conv_pos_embedding_groups": 4,
-}
-TINY_AST = {
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "intermediate_size": 128,
-    "max_length": 128,
-}
-
-
-def noise(*shape, seed=0):
-    return (0.1 * np.random.default_rng(seed).standard_normal(shape)).astype(np.float32)
+TINY_AST_128 = {**TINY_AST, "max_length": 128}
 
 
 def randomize_lora(module):
@@ -66,7 +41,7 @@ def tiny_streams() -> StreamSet:
         beats=BEATsEncoder.from_config(BEATsConfig.iter3_plus(**TINY_BEATS)),
         clap=create_encoder("clap", config=transformers.ClapAudioConfig(**TINY_CLAP)),
         wavlm=create_encoder("wavlm", config=transformers.WavLMConfig(**TINY_WAVLM)),
-        ast=create_encoder("ast", config=transformers.ASTConfig(**TINY_AST)),
+        ast=create_encoder("ast", config=transformers.ASTConfig(**TINY_AST_128)),
     )
     randomize_lora(streams)
     return streams
