@@ -28,7 +28,7 @@ from fisher.spectrogram import MIN_FRAMES, check_min_length, frame_params, log_s
 if TYPE_CHECKING:
     from fisher.model import Fisher
 
-__all__ = ["embed", "window_spans", "WindowEncoder", "POOLS", "LONG_MODES"]
+__all__ = ["LONG_MODES", "POOLS", "WindowEncoder", "embed", "window_spans"]
 
 POOLS = ("concat", "mean", "none")
 LONG_MODES = ("chunk", "truncate")
@@ -41,7 +41,7 @@ def window_spans(n_samples: int, n_fft: int, hop: int, max_frames: int, long: st
     dropped unless it is the only one. ``long="truncate"`` keeps only the first window.
     """
     frames = 1 + (n_samples - n_fft) // hop
-    starts = range(0, frames, max_frames) if long == "chunk" else range(0, 1)
+    starts = range(0, frames, max_frames) if long == "chunk" else range(1)
     spans = []
     for f0 in starts:
         count = min(max_frames, frames - f0)

@@ -1,13 +1,17 @@
 """Exact k-nearest-neighbour search, chunked so that no ``Q × M`` distance matrix is ever held.
 
 One core for every k-NN in the library: the RMIS protocols (cosine distance, :mod:`fisher.rmis`), the detector's
-memory banks (Euclidean distance between unit vectors, :mod:`fisher_asd.detector`) and :class:`fisher.bank.ExactBank`.
+memory banks (Euclidean distance between unit vectors, :mod:`fisher_asd.detector`) and :class:`fisher.bank.ExactIndex`.
 
 Queries are processed in blocks of ``query_block`` rows and the bank in blocks of ``bank_block`` rows; a running
 top-``k`` (distance, index) per query is merged block by block, so memory is ``O(query_block · (bank_block + k))``
 whatever the bank size. Neighbours are sorted by (distance, bank index); among rows tied exactly at the k-th
 distance, which one is kept is unspecified (the distances, hence every score, are not affected). ``dtype=np.float64`` (default) gives reference
-numerics; ``np.float32`` halves memory traffic for large banks.
+numerics; ``np.float32`` is the large-bank path: the ``q·b`` block products run as float32 GEMMs and, once a query
+holds ``k`` candidates, only entries that can beat its current ``k``-th best are looked at (one vectorised threshold
+test per block instead of a partition), so it runs near the machine's float32 matmul rate; the ``k`` chosen rows'
+distances are then recomputed in float64 from the float32 vectors. Selection uses float32 scores, so at near-ties
+(relative gaps ~1e-6) the float32 and float64 paths may keep different rows.
 
 Metrics:
 
@@ -22,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METRICS", "as_matrix", "check_k", "l2_normalize", "knn_search"]
+__all__ = ["METRICS", "as_matrix", "check_k", "knn_search", "l2_normalize"]
 
 METRICS = ("cosine", "l2")
 QUERY_BLOCK = 1024
@@ -98,13 +102,18 @@ def knn_search(
     b = as_matrix(bank, "bank", q.shape[1], dtype=dtype)
     if b.shape[0] < k:
         raise ValueError(f"the memory bank has {b.shape[0]} rows, fewer than k = {k}")
-    if metric == "cosine":
-        q, b = l2_normalize(q), l2_normalize(b)
     if exclude is not None:
         qid = np.asarray(exclude[0], dtype=np.int64).reshape(-1)
         owners = np.asarray(exclude[1], dtype=np.int64).reshape(b.shape[0], -1)
         if qid.shape[0] != q.shape[0]:
             raise ValueError(f"exclude has {qid.shape[0]} query ids for {q.shape[0]} queries")
+    if q.dtype == np.float32:
+        from fisher.knn32 import search_float32
+
+        ex = (qid, owners) if exclude is not None else None
+        return search_float32(q, b, k, metric=metric, exclude=ex, query_block=query_block, bank_block=bank_block)
+    if metric == "cosine":
+        q, b = l2_normalize(q), l2_normalize(b)
     qq = np.einsum("ij,ij->i", q, q)
     bb = np.einsum("ij,ij->i", b, b)
     dist = np.empty((q.shape[0], k), dtype=np.float64)

@@ -25,7 +25,7 @@ from fisher.spectrogram import check_min_length
 if TYPE_CHECKING:
     from fisher.model import Fisher
 
-__all__ = ["DC_BLOCK", "FileEmbedding", "SignalReader", "iter_file_windows", "embed_file"]
+__all__ = ["DC_BLOCK", "FileEmbedding", "SignalReader", "embed_file", "iter_file_windows"]
 
 DC_BLOCK = 1 << 20  # samples per read when computing the DC offset
 SOUNDFILE_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".w64", ".rf64", ".caf"}

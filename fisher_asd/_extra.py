@@ -1,21 +1,15 @@
-"""Clear errors for the optional ``[asd]`` extra (transformers)."""
+"""Clear errors for the optional ``[asd]`` extra (transformers); see :mod:`fisher._extras`."""
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-__all__ = ["INSTALL_HINT", "require"]
+from fisher._extras import ASD_HINT as INSTALL_HINT
+from fisher._extras import require_extra
 
-INSTALL_HINT = "pip install 'fisher-signal[asd]'"
+__all__ = ["INSTALL_HINT", "require"]
 
 
 def require(module: str, feature: str) -> ModuleType:
     """Import ``module`` or raise ``ImportError`` naming ``feature`` and the install command."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise ImportError(
-            f"{feature} needs the optional package '{module.split('.')[0]}', which is not installed; "
-            f"install the ASD extra with: {INSTALL_HINT}"
-        ) from err
+    return require_extra(module, feature, "asd")

@@ -66,5 +66,6 @@ def test_models_json(capsys):
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"]])
 def test_console_entry_point(args):
-    res = subprocess.run([sys.executable, "-m", "fisher.cli", *args], capture_output=True, text=True, timeout=120)
+    res = subprocess.run([sys.executable, "-m", "fisher.cli", *args], capture_output=True, text=True, timeout=120,
+                         check=False)
     assert res.returncode == 0 and ("fisher" in res.stdout)

@@ -36,7 +36,7 @@ def test_float32_close_and_ties_by_index():
     b = np.concatenate([b, b[:5]])  # rows 30..34 duplicate rows 0..4
     d32, _ = knn_search(b[:5], b, 2, dtype=np.float32, bank_block=7)
     assert np.all(d32[:, 0] < 1e-3) and np.all(d32[:, 1] < 1e-3)
-    d, i = knn_search(b[:5], b, 2, bank_block=7)
+    _, i = knn_search(b[:5], b, 2, bank_block=7)
     np.testing.assert_array_equal(i, np.array([[r, r + 30] for r in range(5)]))
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from fisher.bank import index_spec
 from fisher.dcase.metrics import as_domains
 from fisher.dcase.names import check_year
 from fisher.rmis.knn import as_embeddings, knn_mean_distance
@@ -59,6 +60,7 @@ def anomaly_scores(
     year: int,
     k: int = 1,
     normalize: bool = True,
+    index: Any = "exact",
 ) -> dict[str, np.ndarray]:
     """Score every test clip with the RMIS k-NN protocol of ``year``.
 
@@ -72,12 +74,15 @@ def anomaly_scores(
         year: DCASE year 2020-2026 (selects one joint bank or source/target banks with a minimum).
         k: neighbours averaged per bank.
         normalize: z-score each score vector over the section's test clips.
+        index: k-NN backend of every bank (:func:`fisher.bank.index_spec`: ``"exact"`` float64 by default,
+            ``"faiss-flat"`` / ``"faiss-ivf"`` / ``"faiss-hnsw"`` with the ``[scale]`` extra, or a dict with options).
 
     Returns:
         ``{"score": [N]}`` plus ``"score_source"``, ``"score_target"`` for 2022+ (the two per-bank scores whose
         minimum is ``"score"``), float64, NaN on train rows.
     """
     year = check_year(year)
+    index_spec(index)
     emb = as_embeddings(embeddings)
     n = emb.shape[0]
     keys = list(zip(_column(subset, n, "subset"), _column(machine, n, "machine"), _column(section, n, "section")))
@@ -110,7 +115,7 @@ def anomaly_scores(
                 raise ValueError(f"{where}: no {what} to build the memory bank")
             if bank.size < k:
                 raise ValueError(f"{where}: {name} bank has {bank.size} clips, fewer than k = {k}")
-            raw = knn_mean_distance(emb[test], emb[bank], k)
+            raw = knn_mean_distance(emb[test], emb[bank], k, index=index)
             out[name][test] = zscore(raw) if normalize else raw
         if split_banks:
             out["score"][test] = np.minimum(out["score_source"][test], out["score_target"][test])

@@ -28,6 +28,13 @@ def cosine_knn(queries: Any, bank: Any, k: int, **blocks: int) -> tuple[np.ndarr
     return knn_search(queries, bank, k, metric="cosine", **blocks)
 
 
-def knn_mean_distance(queries: Any, bank: Any, k: int = 1, **blocks: int) -> np.ndarray:
-    """Mean of the ``k`` smallest cosine distances of each query to the bank, float64 ``[Q]`` (RMIS raw score)."""
-    return cosine_knn(queries, bank, k, **blocks)[0].mean(axis=1)
+def knn_mean_distance(queries: Any, bank: Any, k: int = 1, *, index: Any = "exact", **blocks: int) -> np.ndarray:
+    """Mean of the ``k`` smallest cosine distances of each query to the bank, float64 ``[Q]`` (RMIS raw score).
+
+    ``index``: search backend spec of :func:`fisher.bank.index_spec` (``"exact"`` = this module's float64 search).
+    """
+    if index == "exact":
+        return cosine_knn(queries, bank, k, **blocks)[0].mean(axis=1)
+    from fisher.bank import build_index
+
+    return build_index(bank, index, metric="cosine").search(queries, k)[0].mean(axis=1)

@@ -17,13 +17,18 @@ Row layout (``asd.md`` §3.3 / §3.4 decisions, parameters in brackets):
    ``(seed, crc32(stream), crc32(machine))``, so a bank does not depend on the order machines are fitted in).
 
 Each row records its parent clips (``owners [M, 2]``) so leave-one-out scoring can hide every row derived from a clip.
+
+Search: exact float64 (:mod:`fisher.knn`) by default; :meth:`MemoryBank.attach_index` routes :meth:`~MemoryBank.score`
+and :meth:`~MemoryBank.domain_scores` through a :class:`fisher.sharded_index.ShardedIndex` sharded by domain (e.g.
+FAISS IVF for very large banks). Leave-one-out training scores (:meth:`~MemoryBank.loo_scores`) always stay exact:
+they need per-query exclusion of rows, which FAISS cannot do, and they are computed once at fit time.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,6 +62,7 @@ class MemoryBank:
         lam: float32 ``[M]`` weight of ``owners[:, 0]`` (1 for originals and copies).
         clip_domain: int64 ``[N]`` domain index of each training clip.
         domains: domain names, e.g. ``("source", "target")``.
+        index: optional search index over the rows (:meth:`attach_index`); ``None`` = exact float64.
     """
 
     embeddings: np.ndarray
@@ -65,6 +71,15 @@ class MemoryBank:
     lam: np.ndarray
     clip_domain: np.ndarray
     domains: tuple[str, ...]
+    index: Any = field(default=None, repr=False, compare=False)
+
+    def attach_index(self, spec: Any) -> MemoryBank:
+        """Search through a :mod:`fisher.bank` backend ``spec`` (e.g. ``"faiss-ivf"``), one shard per domain."""
+        from fisher.sharded_index import ShardedIndex
+
+        names = [self.domains[d] for d in self.row_domain]
+        self.index = ShardedIndex(spec, metric="l2").add(self.embeddings, names)
+        return self
 
     @property
     def n_clips(self) -> int:
@@ -79,6 +94,8 @@ class MemoryBank:
 
     def score(self, queries: Any, k: int) -> np.ndarray:
         """Mean distance of each unit-norm query ``[Q, D]`` to its ``k`` nearest rows, float64 ``[Q]``."""
+        if self.index is not None:
+            return self.index.search(as_matrix(queries, "queries", self.dim), k)[0].mean(axis=1)
         return knn_score(queries, self.embeddings, k)
 
     def loo_scores(self, k: int) -> np.ndarray:
@@ -93,7 +110,11 @@ class MemoryBank:
         out = np.empty((q.shape[0], len(self.domains)))
         for d in range(len(self.domains)):
             rows = self.embeddings[self.row_domain == d]
-            out[:, d] = knn_score(q, rows, min(check_k(k), rows.shape[0]))
+            kd = min(check_k(k), rows.shape[0])
+            if self.index is not None:
+                out[:, d] = self.index.search(q, kd, keys=self.domains[d])[0].mean(axis=1)
+            else:
+                out[:, d] = knn_score(q, rows, kd)
         return out
 
     def tensors(self) -> dict[str, np.ndarray]:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fisher.bank import index_spec, is_exact_default
 from fisher.signals import check_sr
 
 from .bank import MIXUP_PAIRINGS, MIXUP_STAGES, MemoryBank, build_bank
@@ -76,6 +77,9 @@ class Detector:
         threshold_percentile: default decision threshold = this percentile of the fused leave-one-out training
             scores, per machine.
         seed: seeds heads, training and banks.
+        index: k-NN backend of the banks' scoring (:func:`fisher.bank.index_spec`): ``"exact"`` (float64, default),
+            ``"faiss-flat"`` / ``"faiss-ivf"`` / ``"faiss-hnsw"`` (``[scale]`` extra) or a dict with options; sharded
+            per domain. Leave-one-out training scores (thresholds, inductive rank) always use the exact search.
         batch_size: clips per encoder call.
         backbones: per encoder or stream name, a location or a built encoder (see :func:`build_streams`).
         device: torch device of the torch encoders and heads.
@@ -101,6 +105,7 @@ class Detector:
         training: TrainConfig | dict | None = None,
         threshold_percentile: float = 90.0,
         seed: int = 0,
+        index: str | dict = "exact",
         batch_size: int = 8,
         backbones: dict[str, Any] | None = None,
         device: str | torch.device | None = None,
@@ -122,6 +127,8 @@ class Detector:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.k = check_k(k)
+        self.index = index if isinstance(index, str) else dict(index_spec(index))
+        self._exact = is_exact_default(index)
         self.rank_norm, self.domain_policy, self.ties = rank_norm, domain_policy, ties
         self.train_heads = bool(train_heads)
         self.bank_options = {"oversample_ratio": oversample_ratio, "mixup": bool(mixup), "mixup_alpha": mixup_alpha,
@@ -253,6 +260,8 @@ class Detector:
                 bank = build_bank(emb[s], [domains[i] for i in rows], rng=rng, **self.bank_options)
                 if len(bank) < self.k:
                     raise ValueError(f"machine {m!r}: the bank has {len(bank)} rows, fewer than k = {self.k}")
+                if not self._exact:
+                    bank.attach_index(self.index)
                 self.banks_[s][m] = bank
                 self.train_scores_[s][m] = bank.loo_scores(self.k)
             self.sr_[m] = sr

@@ -9,6 +9,8 @@ Layout (every file written atomically):
 * ``banks.safetensors`` — per (stream, machine) ``b<i>/<field>`` (embeddings, row_domain, owners, lam,
   clip_domain, loo): the bank and its leave-one-out training scores.
 * ``backbones.safetensors`` (optional) — frozen weights of randomly initialised encoders, named ``e<j>/<param>``.
+* ``indexes/b<i>/`` (only with a non-exact ``index=``) — each bank's search index (:meth:`fisher.bank.load_index`),
+  so an approximate index is reloaded as built rather than rebuilt.
 
 Reloading rebuilds the encoders (from their locations / options, or the ``backbones`` argument), loads the tensors
 and reproduces scores bit-exactly (same float32 banks, float64 leave-one-out scores, same weights).
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 
 from fisher._atomic import atomic_write_path as atomic_write
+from fisher.bank import is_exact_default
 
 from .bank import MemoryBank
 from .config import StreamConfig, encoder_key
@@ -33,7 +36,8 @@ from .train import TrainConfig
 __all__ = ["FORMAT", "load_detector", "save_detector"]
 
 FORMAT = "fisher_asd.detector/1"
-_SETTINGS = ("k", "rank_norm", "train_heads", "domain_policy", "ties", "threshold_percentile", "seed", "batch_size")
+_SETTINGS = ("k", "rank_norm", "train_heads", "domain_policy", "ties", "threshold_percentile", "seed", "batch_size",
+             "index")
 
 
 def _random_init(config: StreamConfig) -> bool:
@@ -60,6 +64,8 @@ def save_detector(det: Any, directory: Any, *, save_backbones: str = "auto") -> 
             bank_map.append({"stream": n, "machine": m, "key": key, "domains": list(bank.domains)})
             banks.update({f"{key}/{f}": a for f, a in bank.tensors().items()})
             banks[f"{key}/loo"] = np.ascontiguousarray(det.train_scores_[n][m], dtype=np.float64)
+            if bank.index is not None:
+                bank.index.save(out / "indexes" / key)
     backbones: dict[str, torch.Tensor] = {}
     backbone_map: dict[str, str] = {}
     if save_backbones != "none":
@@ -142,7 +148,15 @@ def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | Non
     arrays = _split(load_np(str(directory / "banks.safetensors")))
     for entry in manifest["banks"]:
         a = arrays[entry["key"]]
-        det.banks_[entry["stream"]][entry["machine"]] = MemoryBank.from_tensors(a, entry["domains"])
+        bank = det.banks_[entry["stream"]][entry["machine"]] = MemoryBank.from_tensors(a, entry["domains"])
+        if not is_exact_default(det.index):
+            saved = directory / "indexes" / entry["key"]
+            if (saved / "index.json").is_file():
+                from fisher.bank import load_index
+
+                bank.index = load_index(saved)
+            else:
+                bank.attach_index(det.index)
         det.train_scores_[entry["stream"]][entry["machine"]] = a["loo"]
     for m, info in manifest["machines"].items():
         det.sr_[m] = float(info["sr"])
