@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+TINY_BEATS = {
+    "encoder_layers": 6,
+    "encoder_embed_dim": 64,
+    "encoder_attention_heads": 4,
+    "encoder_ffn_embed_dim": 128,
+    "embed_dim": 32,
+    "conv_pos": 16,
+    "conv_pos_groups": 4,
+}
 TINY_CLAP = {
     "depths": [1, 1, 6, 2],
     "num_attention_heads": [2, 2, 4, 4],

@@ -10,16 +10,9 @@ import torch
 
 from fisher_asd.encoders import BEATs, BEATsConfig, BEATsEncoder
 from fisher_asd.encoders.beats.modules import grad_multiply
+from tests.asd_configs import TINY_BEATS
 
-TINY = {
-    "encoder_layers": 3,
-    "encoder_embed_dim": 64,
-    "encoder_attention_heads": 4,
-    "encoder_ffn_embed_dim": 128,
-    "embed_dim": 32,
-    "conv_pos": 16,
-    "conv_pos_groups": 4,
-}
+TINY = {**TINY_BEATS, "encoder_layers": 3}
 
 
 def tiny(**overrides) -> BEATs:

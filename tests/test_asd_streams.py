@@ -13,17 +13,8 @@ transformers = pytest.importorskip("transformers")
 from fisher_asd.encoders import BEATsConfig, BEATsEncoder, create_encoder
 from fisher_asd.lora import LORA_TARGETS, lora_modules
 from fisher_asd.streams import STREAMS, StreamSet, adapted_copy, build_streams
-from tests.asd_configs import TINY_AST, TINY_CLAP, TINY_WAVLM, noise
+from tests.asd_configs import TINY_AST, TINY_BEATS, TINY_CLAP, TINY_WAVLM, noise
 
-TINY_BEATS = {
-    "encoder_layers": 6,
-    "encoder_embed_dim": 64,
-    "encoder_attention_heads": 4,
-    "encoder_ffn_embed_dim": 128,
-    "embed_dim": 32,
-    "conv_pos": 16,
-    "conv_pos_groups": 4,
-}
 TINY_AST_128 = {**TINY_AST, "max_length": 128}
 
 
