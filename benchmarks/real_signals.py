@@ -4,6 +4,9 @@ Usage::
 
     python benchmarks/real_signals.py [--data ../shared/data] [--cache DIR] [--encoders logstft,random-tiny]
 
+Precision check (issue 7): ``--encoders random-tiny,random-tiny@bf16,random-tiny@int8`` puts the reduced-precision
+FISHER columns beside fp32 in one run.
+
 Tasks (all splits sealed: windows of one recording never appear on both sides):
 
 1. CWRU drive-end fault type (inner race / ball / outer race; 12 kHz, DE channel): leave-one-load-out over the

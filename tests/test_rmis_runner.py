@@ -218,3 +218,13 @@ def test_run_anomaly_detection_anonymised_eval(tmp_path):
     assert "labels unknown" in format_ad_report(report)
     written = (tmp_path / "out" / "eval" / "anomaly_score_fan_section_00_test.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in written] == names["test"]
+
+
+def test_resolve_encoder_precision_suffix():
+    from fisher.rmis import resolve_encoder
+
+    enc = resolve_encoder("random-tiny@bf16")
+    assert enc.precision == "bf16" and enc.cache_key.endswith("-bf16")
+    assert resolve_encoder("random-tiny").precision == "fp32"
+    with pytest.raises(ValueError, match="no reduced-precision"):
+        resolve_encoder("logstft@int8")

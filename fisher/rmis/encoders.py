@@ -6,6 +6,8 @@
 * ``"random-tiny"`` / ``"random-mini"`` / ``"random-small"`` - FISHER with random weights (``torch.manual_seed(0)``),
   for smoke tests and as a no-pretraining reference;
 * a FISHER name / hub id / directory / ``.pt`` file (:meth:`fisher.Fisher.from_pretrained`);
+* any FISHER spec above with ``@bf16`` / ``@int8`` appended: the same model at reduced inference precision
+  (:mod:`fisher.precision`), e.g. ``"random-tiny@bf16"``;
 * a :class:`fisher.Fisher` instance or any object with ``embed(wave, sr)`` (give it a ``cache_key`` attribute to
   enable embedding caches).
 
@@ -42,16 +44,24 @@ class FisherEncoder:
 
     pad_windows = True
 
-    def __init__(self, model: Any, name: str = "fisher", *, pool: str = "concat", batch_size: int = 8) -> None:
+    def __init__(self, model: Any, name: str = "fisher", *, pool: str = "concat", batch_size: int = 8,
+                 precision: str = "fp32") -> None:
+        from fisher.precision import PRECISIONS
+
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.model = model.eval()
         self.name = name
         self.pool = pool
         self.batch_size = batch_size
-        self.cache_key = f"fisher-{weights_fingerprint(model)}-{pool}-rmis"
+        self.precision = precision
+        suffix = "" if precision == "fp32" else f"-{precision}"
+        self.cache_key = f"fisher-{weights_fingerprint(model)}-{pool}-rmis{suffix}"
 
     def embed(self, wave: Any, sr: float) -> np.ndarray:
         """``[W, dim]`` float32 window embeddings (``[dim]`` for one 1-D window)."""
-        return self.model.embed(wave, sr, pool=self.pool, long="truncate", pad_frames=True, batch_size=self.batch_size)
+        return self.model.embed(wave, sr, pool=self.pool, long="truncate", pad_frames=True, batch_size=self.batch_size,
+                                precision=self.precision)
 
     def __repr__(self) -> str:
         return f"FisherEncoder({self.name!r}, key={self.cache_key!r})"
@@ -67,7 +77,13 @@ def resolve_encoder(spec: Any, *, allow_pickle: bool = False) -> Any:
         if not callable(getattr(spec, "embed", None)):
             raise TypeError(f"an encoder needs an embed(wave, sr) method; got {type(spec).__name__}")
         return spec
+    from fisher.precision import PRECISIONS
+
+    head, _, tail = spec.rpartition("@")
+    spec, precision = (head, tail) if head and tail in PRECISIONS else (spec, "fp32")  # "@rev" of hub ids stays
     if spec == "logstft":
+        if precision != "fp32":
+            raise ValueError("the logstft baseline has no reduced-precision variant")
         from fisher.baseline import LogSTFT
 
         return LogSTFT()
@@ -79,7 +95,8 @@ def resolve_encoder(spec: Any, *, allow_pickle: bool = False) -> Any:
         scale = spec[len("random-") :]
         cfg = FisherConfig.preset(scale)  # raises for unknown scales
         torch.manual_seed(0)
-        return FisherEncoder(Fisher(cfg), name=f"fisher-{scale}-random")
+        return FisherEncoder(Fisher(cfg), name=f"fisher-{scale}-random", precision=precision)
     from fisher import Fisher
 
-    return FisherEncoder(Fisher.from_pretrained(spec, allow_pickle=allow_pickle), name=f"fisher:{spec}")
+    return FisherEncoder(Fisher.from_pretrained(spec, allow_pickle=allow_pickle), name=f"fisher:{spec}",
+                         precision=precision)
