@@ -161,10 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'encoder':30s}" + "".join(f"{c:>15s}" for c in cols))
     for name, res in results.items():
         print(f"{name:30s}" + "".join(f"{res[c]:15.3f}" for c in cols))
-    from fisher.checkpoint import atomic_write
+    from fisher._atomic import atomic_write_text
 
     text = json.dumps({"results": results, "steps": steps, "wall_s": wall, "config": cfg}, indent=2, default=str)
-    atomic_write(args.out / "results.json", lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(args.out / "results.json", text)
 
 
 if __name__ == "__main__":

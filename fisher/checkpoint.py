@@ -29,9 +29,6 @@ from fisher.official_config import config_from_official
 
 __all__ = ["load_model", "load_state_strict", "read_official_checkpoint", "save_model"]
 
-# Alias for in-tree callers (writes via a temporary *path*); the implementation lives in fisher._atomic.
-atomic_write = atomic_write_path
-
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 _XZ_MAGIC = b"\xfd7zXZ\x00"

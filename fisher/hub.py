@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fisher.registry import _RECORDS
+from fisher.registry import list_models
 
 __all__ = ["parse_hub_id", "resolve"]
 
@@ -43,13 +43,14 @@ def resolve(name_or_path: str | Path, *, revision: str | None = None, cache_dir:
     if not isinstance(name_or_path, str):
         raise TypeError(f"name_or_path must be a str or Path, got {type(name_or_path).__name__}")
     name = name_or_path
-    if name in _RECORDS:
-        repo, rev = _RECORDS[name].hub_repo, None
+    records = {r.name: r for r in list_models()}
+    if name in records:
+        repo, rev = records[name].hub_repo, None
     else:
         parsed = parse_hub_id(name)
         if parsed is None:
             raise FileNotFoundError(
-                f"{name!r} is neither an existing path, a pretrained name ({', '.join(_RECORDS)}) nor a hub id "
+                f"{name!r} is neither an existing path, a pretrained name ({', '.join(records)}) nor a hub id "
                 "(org/repo)"
             )
         repo, rev = parsed

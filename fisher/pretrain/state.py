@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fisher.checkpoint import atomic_write
+from fisher._atomic import atomic_write_path
 
 __all__ = ["FORMAT", "latest_checkpoint", "load_checkpoint", "rng_state", "save_checkpoint", "set_rng_state"]
 
@@ -58,7 +58,7 @@ def save_checkpoint(out_dir: str | Path, payload: dict[str, Any], keep_last: int
     folder = checkpoint_dir(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"step_{int(payload['step']):07d}.pt"
-    atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **payload}, tmp))
+    atomic_write_path(path, lambda tmp: torch.save({"format": FORMAT, **payload}, tmp))
     existing = sorted(p for p in folder.iterdir() if _NAME.match(p.name))
     for old in existing[: max(0, len(existing) - max(1, keep_last))]:
         old.unlink(missing_ok=True)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from fisher.checkpoint import atomic_write
+from fisher._atomic import atomic_write_text
 from fisher.model import Fisher
 from fisher.pretrain.config import PretrainConfig
 from fisher.pretrain.data import SignalStream
@@ -163,7 +163,7 @@ class Trainer:
         if self.rank != 0 or not path.is_file():
             return
         keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", 0) <= self.step]
-        atomic_write(path, lambda tmp: Path(tmp).write_text("".join(ln + "\n" for ln in keep)))
+        atomic_write_text(path, "".join(ln + "\n" for ln in keep))
 
     # ------------------------------------------------------------------ training
     def _autocast(self) -> contextlib.AbstractContextManager:
@@ -222,7 +222,7 @@ class Trainer:
         if self.rank == 0:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             text = json.dumps(self.config.to_dict(), indent=2) + "\n"
-            atomic_write(self.out_dir / "config.json", lambda tmp: Path(tmp).write_text(text))
+            atomic_write_text(self.out_dir / "config.json", text)
         history, window, t0 = [], [], time.perf_counter()
         while self.step < until:
             rec = self.train_step()
