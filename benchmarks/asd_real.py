@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
 
     from fisher import FisherConfig
-    from fisher.metrics import EPS, hmean, partial_auc, roc_auc
+    from fisher.eval.metrics import EPS, hmean, partial_auc, roc_auc
     from fisher_asd import Detector
 
     waves, _names, labels = load(Path(args.data))

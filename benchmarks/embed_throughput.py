@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from fisher import Fisher, FisherConfig
-from fisher.spectrogram import frame_params, num_bands, num_frames
+from fisher.model.bands import frame_params, num_bands, num_frames
 
 
 def analytic_gflop(config: FisherConfig, sr: float, seconds: float) -> float:

@@ -5,7 +5,7 @@ Usage: ``python benchmarks/knn_bank.py [--n 1000000] [--dim 256] [--queries 1000
 
 * **Reference**: plain float32 GEMM rate of ``np.matmul`` (1024 × 8192 × 256 blocks into a reused buffer, and a
   2048³ square; the faster one), and of ``torch.matmul``, measured in the same run.
-* **Exact**: :class:`fisher.bank.ExactIndex` ``dtype="float32"`` (the pruned GEMM top-k of :mod:`fisher.knn32`) over
+* **Exact**: :class:`fisher.search.index.ExactIndex` ``dtype="float32"`` (the pruned GEMM top-k of :mod:`fisher.search.knn32`) over
   the whole bank; achieved GFLOP/s = ``2·Q·M·D / time``. The float64 default path is timed on a query subset.
 * **FAISS** (``[scale]`` extra): flat, IVF-Flat (``nlist`` cells, several ``nprobe``), HNSW (``M = 32``; built on the
   first ``--hnsw-n`` rows because a 10⁶ build takes several minutes on 2 cores — compared with exact on that subset).
@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from fisher.bank import build_index
+from fisher.search.index import build_index
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:

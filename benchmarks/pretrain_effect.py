@@ -8,7 +8,7 @@ Split (fixed, by recording — no recording is on both sides):
 * CWRU drive-end faults: loads 0-2 HP are **A**, load 3 HP is **B** (+ the healthy 48 kHz recording in **A**).
 * DCASE 2020 machine ID 00: the 30 normal training clips are pretraining data only.
 
-Pretraining uses the files of **A** only (all channels, multi-rate batches). Evaluation (``fisher.rmis`` tools, RMIS
+Pretraining uses the files of **A** only (all channels, multi-rate batches). Evaluation (``fisher.eval.rmis`` tools, RMIS
 windowing: 10 s windows for UAV, 2 s for CWRU, zero-padded to 1024 frames):
 
 * ``drone4 A→B``: 4-class (0 / 1 / 2 / 3-4 broken) k-NN (k = 5, cosine, similarity-weighted), reference = A windows,
@@ -48,7 +48,7 @@ def split(data: Path) -> dict:
         held = set(rng.permutation(len(files))[:n_test].tolist())
         uav += [{"path": f, "label": cls, "group": f.stem, "part": "B" if i in held else "A"}
                 for i, f in enumerate(files)]
-    from fisher.datasets import cwru_manifest
+    from fisher.eval.datasets import cwru_manifest
 
     cwru = [{"path": it.path, "label": it.label, "group": it.group, "channel": it.channel,
              "part": "B" if it.meta["load_hp"] == 3 else "A"} for it in cwru_manifest(data / "cwru_12k_drive_end")]
@@ -86,8 +86,8 @@ def pretrain(train_files: list[str], args: argparse.Namespace) -> tuple[Path, di
 
 
 def embed_items(encoder, items: list[dict], seconds: float) -> tuple[np.ndarray, list[dict]]:
-    from fisher.datasets import read_signal
-    from fisher.rmis import rmis_windows, segments
+    from fisher.eval.datasets import read_signal
+    from fisher.eval.rmis import rmis_windows, segments
 
     rows, meta = [], []
     for it in items:
@@ -100,8 +100,8 @@ def embed_items(encoder, items: list[dict], seconds: float) -> tuple[np.ndarray,
 
 
 def evaluate(encoder, data: dict) -> dict[str, float]:
-    from fisher.metrics import roc_auc
-    from fisher.rmis import fault_diagnosis, knn_classify, knn_mean_distance, macro_accuracy
+    from fisher.eval.metrics import roc_auc
+    from fisher.eval.rmis import fault_diagnosis, knn_classify, knn_mean_distance, macro_accuracy
 
     out = {}
     emb, meta = embed_items(encoder, data["uav"], 10.0)
@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"pretrained {steps} steps in {wall / 60:.1f} min; checkpoint {ckpt}", flush=True)
 
     from fisher import Fisher
-    from fisher.baseline import LogSTFT
-    from fisher.rmis import FisherEncoder
+    from fisher.eval.baseline import LogSTFT
+    from fisher.eval.rmis import FisherEncoder
 
     torch.manual_seed(0)  # the trainer's initialisation (seed 0): the exact starting point of pretraining
     fc = Fisher.from_pretrained(args.out / "student").config
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'encoder':30s}" + "".join(f"{c:>15s}" for c in cols))
     for name, res in results.items():
         print(f"{name:30s}" + "".join(f"{res[c]:15.3f}" for c in cols))
-    from fisher._atomic import atomic_write_text
+    from fisher.files import atomic_write_text
 
     text = json.dumps({"results": results, "steps": steps, "wall_s": wall, "config": cfg}, indent=2, default=str)
     atomic_write_text(args.out / "results.json", text)

@@ -40,8 +40,8 @@ def build(seed: int = 0):
     import transformers as tf
 
     from fisher_asd.encoders import BEATsEncoder, create_encoder
-    from fisher_asd.lora import lora_modules
-    from fisher_asd.streams import build_streams
+    from fisher_asd.adapters.lora import lora_modules
+    from fisher_asd.streams.mef import build_streams
 
     torch.manual_seed(seed)
     streams = build_streams(

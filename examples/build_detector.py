@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from fisher import FisherConfig
-from fisher.metrics import partial_auc, roc_auc
+from fisher.eval.metrics import partial_auc, roc_auc
 from fisher_asd import Detector
 from fisher_asd.detector.synthetic import synthetic_clips
 

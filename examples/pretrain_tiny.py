@@ -26,7 +26,7 @@ def default_sources(tmp: Path) -> list[str]:
     root = Path(os.environ.get("FISHER_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
     if (root / "uav_propeller_cw").is_dir():
         return [str(root / "uav_propeller_cw"), str(root / "cwru_12k_drive_end")]
-    from fisher.synth import shaft_signal
+    from fisher.signals.synth import shaft_signal
 
     for i in range(6):  # 3 normal + 3 faulty 12 s machine signals at 16 kHz
         wave = shaft_signal(16000, 12.0, fault=i % 2 == 1, shaft_hz=20.0 + 3 * i, seed=i)

@@ -6,18 +6,18 @@ Quick start::
     model = fisher.Fisher.from_pretrained("small")     # or a local directory / official .pt file
     emb = model.embed(wave, sr=16000)                   # [bands * 384] for one clip
 
-Data flow: waveform → :mod:`fisher.spectrogram` (STFT sub-bands) → :mod:`fisher.model` (ViT per band)
-→ :mod:`fisher.embedding` (windows, batching, pooling).
+Data flow: waveform → :mod:`fisher.model.bands` (STFT sub-bands) → :mod:`fisher.model.network` (ViT per band)
+→ :mod:`fisher.inference.embed` (windows, batching, pooling).
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from fisher.config import FisherConfig
-from fisher.model import Fisher, split_bands
-from fisher.registry import PretrainedRecord, list_models
-from fisher.spectrogram import frame_params, min_samples, num_bands, spectrogram
+from fisher.model.config import FisherConfig
+from fisher.model.network import Fisher, split_bands
+from fisher.hub.registry import PretrainedRecord, list_models
+from fisher.model.bands import frame_params, min_samples, num_bands, spectrogram
 
 __all__ = [
     "Fisher",

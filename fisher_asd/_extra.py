@@ -1,11 +1,11 @@
-"""Clear errors for the optional ``[asd]`` extra (transformers); see :mod:`fisher._extras`."""
+"""Clear errors for the optional ``[asd]`` extra (transformers); see :mod:`fisher.extras`."""
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from fisher._extras import ASD_HINT as INSTALL_HINT
-from fisher._extras import require_extra
+from fisher.extras import ASD_HINT as INSTALL_HINT
+from fisher.extras import require_extra
 
 __all__ = ["INSTALL_HINT", "require"]
 

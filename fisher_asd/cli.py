@@ -8,7 +8,7 @@
     fisher dcase-eval SCORES_DIR --year 2024          # official numbers (dev folders; eval needs --ground-truth)
 
 Folders: ``DCASE_ROOT/<machine>/{train,test}/*.wav`` (or one machine folder), read by
-:func:`fisher.dcase.scan_dcase`. Channel 0 of multi-channel clips (DCASE 2026: near microphone), ``--channel`` to
+:func:`fisher.eval.dcase.scan_dcase`. Channel 0 of multi-channel clips (DCASE 2026: near microphone), ``--channel`` to
 change. A machine with several sections gets one memory bank per section, keyed ``<machine>_<SS>``; otherwise the key
 is the machine name. Test clips are scored per key in one call (transductive rank normalisation over all its test
 clips) with the domain from the file name; anonymised names (or ``--ignore-domain``) use the detector's
@@ -28,7 +28,7 @@ __all__ = ["build_parser", "main"]
 
 
 def _clips(args: argparse.Namespace, split: str) -> dict[str, list[Any]]:
-    from fisher.dcase import scan_dcase
+    from fisher.eval.dcase import scan_dcase
 
     clips = [c for c in scan_dcase(args.data, year=args.year) if c.split == split]
     if args.machines:
@@ -92,7 +92,7 @@ def _fit(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from fisher.dcase import write_score_files
+    from fisher.eval.dcase import write_score_files
     from fisher_asd.detector import ClipFiles, Detector
 
     det = Detector.from_pretrained(args.model)

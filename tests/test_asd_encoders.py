@@ -23,7 +23,7 @@ from fisher_asd.encoders import (
     register_encoder,
     unregister_encoder,
 )
-from fisher_asd.resample import resample, resampled_length
+from fisher.signals.resample import resample, resampled_length
 
 TINY_BEATS = BEATsConfig.iter3_plus(
     encoder_layers=2,
@@ -58,7 +58,7 @@ def test_protocol_conformance(beats):
 
 
 def test_logstft_matches_baseline():
-    from fisher.baseline import LogSTFT
+    from fisher.eval.baseline import LogSTFT
 
     x = noise(2, 8000)
     enc = create_encoder("logstft")
@@ -140,7 +140,7 @@ def test_embed_batch_invariance_and_outputs(beats):
 
 def test_resampling_is_explicit_and_logged(beats, caplog):
     x = noise(24000)
-    with caplog.at_level(logging.DEBUG, logger="fisher_asd.resample"):
+    with caplog.at_level(logging.DEBUG, logger="fisher.signals.resample"):
         out = beats.embed(x, 24000)
     assert "resampling 24000 Hz -> 16000 Hz" in caplog.text and "resample_poly" in caplog.text
     np.testing.assert_allclose(out, beats.embed(resample(torch.from_numpy(x), 24000, 16000).numpy(), 16000), atol=1e-6)
@@ -194,7 +194,7 @@ def test_missing_extra_gives_install_hint(monkeypatch):
 
 def test_import_without_transformers():
     code = (
-        "import sys; import fisher, fisher_asd.encoders, fisher_asd.streams, fisher_asd.lora; "
+        "import sys; import fisher, fisher_asd.encoders, fisher_asd.streams.mef, fisher_asd.adapters.lora; "
         "assert 'transformers' not in sys.modules and 'peft' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -126,8 +126,8 @@ def test_unavailable_hub_model_has_clear_error(tmp_path):
 
 def test_lora_on_wavlm_fails_loudly(wavlm):
     """transformers' WavLM reads ``q_proj.weight`` directly: an adapter there must not be a silent no-op."""
-    from fisher_asd.lora import inject_lora
-    from fisher_asd.streams import adapted_copy
+    from fisher_asd.adapters.lora import inject_lora
+    from fisher_asd.streams.mef import adapted_copy
 
     names = [f"backbone.encoder.layers.0.attention.{p}" for p in ("q_proj", "v_proj")]
     enc = adapted_copy(wavlm, names)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from fisher_asd.heads import ProjectionHead
-from fisher_asd.lora import (
+from fisher_asd.adapters.heads import ProjectionHead
+from fisher_asd.adapters.lora import (
     LoRALinear,
     inject_lora,
     lora_modules,

@@ -1,4 +1,4 @@
-"""Search indexes (fisher.bank): exact float64 / float32, sharding, save / load, specs, and the light core import."""
+"""Search indexes (fisher.search.index): exact float64 / float32, sharding, save / load, specs, and the light core import."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from fisher.bank import ExactIndex, build_index, index_spec, is_exact_default, load_index, make_index
-from fisher.knn import knn_search
-from fisher.sharded_index import ShardedIndex
+from fisher.search.index import ExactIndex, build_index, index_spec, is_exact_default, load_index, make_index
+from fisher.search.knn import knn_search
+from fisher.search.sharded import ShardedIndex
 
 
 def unit(rng: np.random.Generator, n: int, d: int = 16) -> np.ndarray:
@@ -141,20 +141,20 @@ def test_missing_extra_names_the_install_command(monkeypatch):
     with pytest.raises(ImportError, match=r"fisher-signal\[scale\]"):
         make_index("faiss-flat")
     monkeypatch.setitem(sys.modules, "ray", None)
-    from fisher.parallel import embed_files_ray
+    from fisher.inference.parallel import embed_files_ray
 
     with pytest.raises(ImportError, match=r"fisher-signal\[scale\]"):
         embed_files_ray(["a.wav"], model="tiny", out_dir="unused")
 
 
 def test_core_imports_neither_faiss_nor_ray():
-    code = ("import sys, fisher, fisher.bank, fisher.faiss_index, fisher.sharded_index, fisher.parallel, fisher.rmis, "
+    code = ("import sys, fisher, fisher.search.index, fisher.search.faiss_index, fisher.search.sharded, fisher.inference.parallel, fisher.eval.rmis, "
             "fisher_asd; bad = [m for m in ('faiss', 'ray') if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_rmis_protocol_index_option():
-    from fisher.rmis import anomaly_scores
+    from fisher.eval.rmis import anomaly_scores
 
     rng = np.random.default_rng(5)
     n = 40

@@ -7,10 +7,10 @@ import pytest
 
 faiss = pytest.importorskip("faiss")
 
-from fisher.bank import build_index, load_index
-from fisher.faiss_index import FaissIndex, default_nlist
-from fisher.knn import knn_search
-from fisher.sharded_index import ShardedIndex
+from fisher.search.index import build_index, load_index
+from fisher.search.faiss_index import FaissIndex, default_nlist
+from fisher.search.knn import knn_search
+from fisher.search.sharded import ShardedIndex
 
 pytestmark = pytest.mark.scale
 
@@ -103,7 +103,7 @@ def test_detector_faiss_index_agrees_with_exact(tmp_path):
 
 
 def test_rmis_protocol_with_faiss():
-    from fisher.rmis import anomaly_scores
+    from fisher.eval.rmis import anomaly_scores
 
     rng = np.random.default_rng(2)
     n = 60

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from fisher import baseline
-from fisher.baseline import LogSTFT
+from fisher.eval import baseline
+from fisher.eval.baseline import LogSTFT
 
 
 def _tone(freq, sr, seconds=1.0):

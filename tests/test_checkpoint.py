@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from fisher import Fisher, FisherConfig
-from fisher.checkpoint import read_official_checkpoint
-from fisher.keymap import LEGACY_TO_OURS, convert_state_dict, to_official
-from fisher.official_config import config_from_official, infer_max_freq
+from fisher.hub.checkpoint import read_official_checkpoint
+from fisher.hub.keymap import LEGACY_TO_OURS, convert_state_dict, to_official
+from fisher.hub.official_config import config_from_official, infer_max_freq
 
 TINY = FisherConfig.preset("tiny", depth=2)
 

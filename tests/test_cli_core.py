@@ -11,7 +11,7 @@ import torch
 
 from fisher import Fisher, FisherConfig
 from fisher.cli import main
-from fisher.keymap import to_official
+from fisher.hub.keymap import to_official
 
 
 def test_demo_offline_says_random(capsys, monkeypatch, tmp_path):

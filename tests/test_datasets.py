@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from fisher.datasets import (
+from fisher.eval.datasets import (
     SignalItem,
     check_single_sr,
     cwru_manifest,

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from fisher.dcase import (
+from fisher.eval.dcase import (
     evaluate_submission,
     load_submission,
     parse_clip_name,

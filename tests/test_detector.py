@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from fisher import FisherConfig
-from fisher.metrics import roc_auc
+from fisher.eval.metrics import roc_auc
 from fisher_asd import Detector
 from fisher_asd.detector import StreamConfig
 from fisher_asd.detector.synthetic import synthetic_clips

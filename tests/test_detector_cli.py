@@ -1,4 +1,4 @@
-"""``fisher-asd fit`` / ``fisher-asd score`` on a small synthetic DCASE-layout folder, evaluated with ``fisher.dcase``."""
+"""``fisher-asd fit`` / ``fisher-asd score`` on a small synthetic DCASE-layout folder, evaluated with ``fisher.eval.dcase``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from fisher.dcase import evaluate_submission
+from fisher.eval.dcase import evaluate_submission
 from fisher_asd.cli import main
 from fisher_asd.detector.synthetic import synthetic_clips
 

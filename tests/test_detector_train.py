@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from fisher.metrics import roc_auc
+from fisher.eval.metrics import roc_auc
 from fisher_asd import Detector
 from fisher_asd.detector import train as train_mod
 from fisher_asd.detector.synthetic import synthetic_clips

@@ -42,7 +42,7 @@ def clip_wave(inputs, clip: dict) -> np.ndarray:
 def test_positional_table_recomputed_bit_exactly(official):
     root = official[0]
     model = Fisher.from_pretrained(root / "ckpt_tiny_d2.pt.xz")
-    table = fisher.vit.sincos_table(192, 128, 50)
+    table = fisher.model.vit.sincos_table(192, 128, 50)
     assert torch.equal(model.positions, table)
 
 

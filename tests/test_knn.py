@@ -1,11 +1,11 @@
-"""The shared exact k-NN core (fisher.knn) against brute force."""
+"""The shared exact k-NN core (fisher.search.knn) against brute force."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fisher.knn import knn_search
+from fisher.search.knn import knn_search
 
 
 def brute(q, b, k, metric):

@@ -1,4 +1,4 @@
-"""Unit tests of fisher.metrics: AUC, McClish pAUC, means and input validation."""
+"""Unit tests of fisher.eval.metrics: AUC, McClish pAUC, means and input validation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from fisher.metrics import EPS, amean, as_binary_labels, hmean, partial_auc, roc_auc, roc_curve
+from fisher.eval.metrics import EPS, amean, as_binary_labels, hmean, partial_auc, roc_auc, roc_curve
 
 INVERTED_PAUC = 0.5 * (1 - 0.005 / 0.095)
 

@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from fisher.dcase import evaluate, evaluate_submission, section_metrics
-from fisher.metrics import partial_auc, roc_auc
-from fisher.rmis import dcase_dataset_score, dcase_subset_score, rmis_table
+from fisher.eval.dcase import evaluate, evaluate_submission, section_metrics
+from fisher.eval.metrics import partial_auc, roc_auc
+from fisher.eval.rmis import dcase_dataset_score, dcase_subset_score, rmis_table
 
 YEARS = {"dcase20": 2020, "dcase21": 2021, "dcase22": 2022, "dcase23": 2023, "dcase24": 2024, "dcase25": 2025}
 EDGES = ["edge_defined", "edge_zero_auc", "edge_target_no_anomaly"]

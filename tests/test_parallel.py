@@ -1,4 +1,4 @@
-"""fisher.parallel: sharded embedding files, sequential engine, and Ray Data ([scale]) giving identical results."""
+"""fisher.inference.parallel: sharded embedding files, sequential engine, and Ray Data ([scale]) giving identical results."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import soundfile as sf
 import torch
 
 from fisher import Fisher, FisherConfig
-from fisher.parallel import embed_files_ray, embed_files_sequential, load_embeddings
+from fisher.inference.parallel import embed_files_ray, embed_files_sequential, load_embeddings
 
 
 @pytest.fixture(scope="module")

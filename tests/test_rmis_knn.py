@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from fisher.dcase import evaluate
-from fisher.rmis import anomaly_scores, cosine_knn, dcase_dataset_score, knn_mean_distance, rmis_table, zscore
+from fisher.eval.dcase import evaluate
+from fisher.eval.rmis import anomaly_scores, cosine_knn, dcase_dataset_score, knn_mean_distance, rmis_table, zscore
 
 CASES = {"dcase20": 2020, "dcase21": 2021, "dcase24": 2024}
 VARIANTS = {"default": {}, "k3": {"k": 3}, "nonorm": {"normalize": False}}

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from fisher.baseline import LogSTFT
-from fisher.datasets import SignalItem, cwru_manifest
-from fisher.rmis import (
+from fisher.eval.baseline import LogSTFT
+from fisher.eval.datasets import SignalItem, cwru_manifest
+from fisher.eval.rmis import (
     demo_table,
     embed_files,
     format_ad_report,
@@ -159,12 +159,12 @@ def test_resolve_encoder_errors():
 
 
 def test_random_fisher_encoder_matches_model():
-    fisher = pytest.importorskip("fisher.model")
+    fisher = pytest.importorskip("fisher.model.network")
     enc = resolve_encoder("random-tiny")
     again = resolve_encoder("random-tiny")
     assert enc.cache_key == again.cache_key and enc.cache_key.startswith("fisher-")
     assert isinstance(enc.model, fisher.Fisher)
-    from fisher.rmis import embed_signal
+    from fisher.eval.rmis import embed_signal
 
     x = np.random.default_rng(0).normal(size=6000).astype(np.float32) * 0.1  # 0.75 s at 8 kHz
     emb = embed_signal(x, 8000, enc, window_s=1.0)
@@ -221,7 +221,7 @@ def test_run_anomaly_detection_anonymised_eval(tmp_path):
 
 
 def test_resolve_encoder_precision_suffix():
-    from fisher.rmis import resolve_encoder
+    from fisher.eval.rmis import resolve_encoder
 
     enc = resolve_encoder("random-tiny@bf16")
     assert enc.precision == "bf16" and enc.cache_key.endswith("-bf16")

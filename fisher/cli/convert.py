@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fisher.model import Fisher
+    from fisher.model.network import Fisher
 
     model = Fisher.from_pretrained(args.src, allow_pickle=args.allow_pickle)
     out = model.save_pretrained(args.dst)

@@ -40,12 +40,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fisher.dcase.report import format_result
-    from fisher.dcase.submission import evaluate_submission, load_submission
+    from fisher.eval.dcase.report import format_result
+    from fisher.eval.dcase.submission import evaluate_submission, load_submission
 
     undefined = "nan" if args.nan else "raise"
     if args.ground_truth:
-        from fisher.dcase.ground_truth import read_ground_truth
+        from fisher.eval.dcase.ground_truth import read_ground_truth
 
         gt = read_ground_truth(args.ground_truth)
         missing = load_submission(args.scores_dir, args.year, ground_truth=gt).missing

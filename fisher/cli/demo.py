@@ -1,6 +1,6 @@
 """``fisher demo``: the offline main job — embed synthetic machine signals at several sampling rates.
 
-It synthesises a rotating shaft with and without bearing-fault impulses (:func:`fisher.synth.shaft_signal`) at
+It synthesises a rotating shaft with and without bearing-fault impulses (:func:`fisher.signals.synth.shaft_signal`) at
 8, 16 and 48 kHz, embeds every clip with FISHER and prints (1) sampling rate → bands → embedding size and
 (2) a normal-vs-faulty cosine-similarity table. Official weights are used when cached or downloadable; otherwise
 the demo says so plainly and uses random weights. Finally (3) a k-NN anomaly-score table — memory bank of normal
@@ -36,8 +36,8 @@ def load_model(name: str, offline: bool, random_init: bool):
     """Return ``(model, description)``: pretrained when available, else a clearly labelled random model."""
     import torch
 
-    from fisher.config import PRESETS, FisherConfig
-    from fisher.model import Fisher
+    from fisher.model.config import PRESETS, FisherConfig
+    from fisher.model.network import Fisher
 
     reason = "--random-init requested"
     if not random_init:
@@ -63,10 +63,10 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fisher.baseline import LogSTFT
-    from fisher.rmis import demo_table
-    from fisher.spectrogram import frame_params
-    from fisher.synth import shaft_signal
+    from fisher.eval.baseline import LogSTFT
+    from fisher.eval.rmis import demo_table
+    from fisher.model.bands import frame_params
+    from fisher.signals.synth import shaft_signal
 
     try:
         rates = [float(r) for r in args.rates.split(",") if r.strip()]

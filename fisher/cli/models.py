@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fisher.registry import list_models
+    from fisher.hub.registry import list_models
 
     records = list_models()
     if args.json:

@@ -64,7 +64,7 @@ def register(subparsers: Any) -> None:
 
 
 def _emit(args: argparse.Namespace, report: Any, text: str) -> int:
-    from fisher._atomic import atomic_write_text
+    from fisher.files import atomic_write_text
     from fisher.cli.dcase_eval import json_safe
 
     data = json.dumps(json_safe(report.to_dict()), indent=2)
@@ -75,14 +75,14 @@ def _emit(args: argparse.Namespace, report: Any, text: str) -> int:
 
 
 def _encoder(args: argparse.Namespace) -> Any:
-    from fisher.rmis.encoders import resolve_encoder
+    from fisher.eval.rmis.encoders import resolve_encoder
 
     return resolve_encoder(args.encoder, allow_pickle=args.allow_pickle)
 
 
 def run_ad(args: argparse.Namespace) -> int:
-    from fisher.rmis.report import format_ad_report
-    from fisher.rmis.runner import run_anomaly_detection
+    from fisher.eval.rmis.report import format_ad_report
+    from fisher.eval.rmis.runner import run_anomaly_detection
 
     roots = {name: d for name, d in (("dev", args.dev), ("eval", args.eval)) if d}
     if not roots:
@@ -97,9 +97,9 @@ def run_ad(args: argparse.Namespace) -> int:
 
 
 def run_fd(args: argparse.Namespace) -> int:
-    from fisher.datasets import cwru_manifest, folder_manifest, read_manifest
-    from fisher.rmis.report import format_fd_report
-    from fisher.rmis.runner import run_fault_diagnosis
+    from fisher.eval.datasets import cwru_manifest, folder_manifest, read_manifest
+    from fisher.eval.rmis.report import format_fd_report
+    from fisher.eval.rmis.runner import run_fault_diagnosis
 
     if args.cwru:
         items, name = cwru_manifest(args.cwru, channels=tuple(args.channels.split(","))), "cwru"

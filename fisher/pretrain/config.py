@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fisher.config import FisherConfig
+from fisher.model.config import FisherConfig
 
 __all__ = [
     "DataSection",

@@ -31,10 +31,10 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from fisher.config import FisherConfig
-from fisher.model import split_bands
+from fisher.model.config import FisherConfig
+from fisher.model.network import split_bands
 from fisher.pretrain.sources import SignalRef, read_signal
-from fisher.spectrogram import frame_params, log_spectrogram, num_frames
+from fisher.model.bands import frame_params, log_spectrogram, num_frames
 
 __all__ = ["Batch", "SignalStream", "candidate_rates", "resample_crop"]
 

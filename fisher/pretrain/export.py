@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fisher.config import FisherConfig
-from fisher.model import Fisher
+from fisher.model.config import FisherConfig
+from fisher.model.network import Fisher
 from fisher.pretrain.state import load_checkpoint
 
 __all__ = ["export_encoder"]

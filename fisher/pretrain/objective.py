@@ -7,7 +7,7 @@ One step on band images ``bands`` ``[S, T, W]`` (S = batch · bands), ``C`` mask
               → encode_tokens → CLS [S·C, D] and visible outputs → decoder → [S·C, N, D]
     L_patch = regression_loss(decoder output, y) over hidden patches;  L_band = regression_loss(CLS, band target)
 
-The student *is* a :class:`fisher.model.Fisher` (same module as inference); only the token selection is added here.
+The student *is* a :class:`fisher.model.network.Fisher` (same module as inference); only the token selection is added here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fisher.model import Fisher
+from fisher.model.network import Fisher
 from fisher.pretrain.decoder import ConvDecoder
 from fisher.pretrain.losses import regression_loss
 from fisher.pretrain.targets import band_targets, patch_targets

@@ -6,15 +6,15 @@ Accepted source entries (mixed freely):
 * a directory: every such file below it, recursively, in sorted order;
 * a glob pattern (``data/**/*.flac``);
 * a CSV manifest with a ``path`` column (relative paths resolve against the CSV's folder). A labelled-signal
-  manifest of :mod:`fisher.datasets` (columns ``path, label, group`` [+ ``channel``, ``sr``]) is read with
-  :func:`fisher.datasets.read_manifest`: labels and groups are ignored, ``channel`` (when set) restricts the row to
+  manifest of :mod:`fisher.eval.datasets` (columns ``path, label, group`` [+ ``channel``, ``sr``]) is read with
+  :func:`fisher.eval.datasets.read_manifest`: labels and groups are ignored, ``channel`` (when set) restricts the row to
   that channel (audio column index or npz key) and ``sr`` is the rate of npz files without one.
 
 Channels: every channel of an audio file is a separate signal. In an ``.npz`` file every numeric 1-D array with at
 least 2 samples is one channel and a 2-D array is ``[channels, samples]`` when its first axis is the shorter one
 (else ``[samples, channels]``); scalars and strings (metadata) are skipped. The rate of an ``.npz`` file is its
 scalar ``fs`` / ``sr`` / ``fs_hz`` / ``sample_rate`` / ``samplerate`` entry, else the ``npz_sr`` fallback.
-Audio is float32 (integer PCM scaled by full scale, as :mod:`fisher.signals`).
+Audio is float32 (integer PCM scaled by full scale, as :mod:`fisher.signals.validate`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fisher.signals import pcm_to_float
+from fisher.signals.validate import pcm_to_float
 
 __all__ = ["AUDIO_SUFFIXES", "Entry", "SignalRef", "find_files", "index_signals", "read_signal"]
 
@@ -62,7 +62,7 @@ def _manifest_entries(csv_path: Path) -> list[Entry]:
     if "path" not in columns:
         raise ValueError(f"manifest {csv_path} needs a 'path' column, has {columns}")
     if {"label", "group"} <= set(columns):
-        from fisher.datasets import read_manifest
+        from fisher.eval.datasets import read_manifest
 
         return [Entry(Path(it.path).resolve(), it.channel, it.sr) for it in read_manifest(csv_path)]
     with csv_path.open(newline="", encoding="utf-8") as fh:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fisher._atomic import atomic_write_path
+from fisher.files import atomic_write_path
 
 __all__ = ["FORMAT", "latest_checkpoint", "load_checkpoint", "rng_state", "save_checkpoint", "set_rng_state"]
 

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from fisher._atomic import atomic_write_text
-from fisher.model import Fisher
+from fisher.files import atomic_write_text
+from fisher.model.network import Fisher
 from fisher.pretrain.config import PretrainConfig
 from fisher.pretrain.data import SignalStream
 from fisher.pretrain.decoder import ConvDecoder

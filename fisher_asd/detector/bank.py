@@ -18,8 +18,8 @@ Row layout (``asd.md`` §3.3 / §3.4 decisions, parameters in brackets):
 
 Each row records its parent clips (``owners [M, 2]``) so leave-one-out scoring can hide every row derived from a clip.
 
-Search: exact float64 (:mod:`fisher.knn`) by default; :meth:`MemoryBank.attach_index` routes :meth:`~MemoryBank.score`
-and :meth:`~MemoryBank.domain_scores` through a :class:`fisher.sharded_index.ShardedIndex` sharded by domain (e.g.
+Search: exact float64 (:mod:`fisher.search.knn`) by default; :meth:`MemoryBank.attach_index` routes :meth:`~MemoryBank.score`
+and :meth:`~MemoryBank.domain_scores` through a :class:`fisher.search.sharded.ShardedIndex` sharded by domain (e.g.
 FAISS IVF for very large banks). Leave-one-out training scores (:meth:`~MemoryBank.loo_scores`) always stay exact:
 they need per-query exclusion of rows, which FAISS cannot do, and they are computed once at fit time.
 """
@@ -74,8 +74,8 @@ class MemoryBank:
     index: Any = field(default=None, repr=False, compare=False)
 
     def attach_index(self, spec: Any) -> MemoryBank:
-        """Search through a :mod:`fisher.bank` backend ``spec`` (e.g. ``"faiss-ivf"``), one shard per domain."""
-        from fisher.sharded_index import ShardedIndex
+        """Search through a :mod:`fisher.search.index` backend ``spec`` (e.g. ``"faiss-ivf"``), one shard per domain."""
+        from fisher.search.sharded import ShardedIndex
 
         names = [self.domains[d] for d in self.row_domain]
         self.index = ShardedIndex(spec, metric="l2").add(self.embeddings, names)

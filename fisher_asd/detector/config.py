@@ -23,7 +23,7 @@ LOCATION_ARG = {"beats": "checkpoint", "clap": "name_or_path", "wavlm": "name_or
 
 
 def _config_types() -> dict[str, Any]:
-    from fisher.config import FisherConfig
+    from fisher.model.config import FisherConfig
 
     from ..encoders.beats.config import BEATsConfig
 
@@ -78,7 +78,7 @@ class StreamConfig:
         options: keyword options of ``create_encoder`` (JSON-safe after :func:`encode_options`).
         location: backbone weights (path or hub id), passed as the encoder's location keyword (:data:`LOCATION_ARG`).
         head: output size of a projection head on a frozen encoder, or ``None`` (ignored for MEF streams).
-        mef: name of a :data:`fisher_asd.streams.STREAMS` entry, or ``None``.
+        mef: name of a :data:`fisher_asd.streams.mef.STREAMS` entry, or ``None``.
         train_machines: machines whose clips train this stream (``None`` = every machine passed to ``fit``).
         route: machines this stream scores (``None`` = all); with ``route_exclude`` it scores all *other* machines.
         route_exclude: invert ``route``.
@@ -102,7 +102,7 @@ class StreamConfig:
         if self.head is not None and (isinstance(self.head, bool) or not isinstance(self.head, int) or self.head < 1):
             raise ValueError(f"stream {self.name!r}: head must be a positive int or None, got {self.head!r}")
         if self.mef is not None:
-            from ..streams import STREAMS
+            from fisher_asd.streams.mef import STREAMS
 
             known = {s.name: s.encoder for s in STREAMS}
             if self.mef not in known:
@@ -155,7 +155,7 @@ def encoder_key(config: StreamConfig) -> str:
 def as_stream_config(item: Any, train_heads: bool) -> tuple[StreamConfig, Any]:
     """One entry of ``encoders=`` → ``(config, encoder instance or None)``."""
     from ..encoders import available_encoders
-    from ..streams import STREAMS
+    from fisher_asd.streams.mef import STREAMS
 
     head = 256 if train_heads else None
     if isinstance(item, StreamConfig):

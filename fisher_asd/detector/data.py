@@ -2,7 +2,7 @@
 
 :class:`ClipSource` wraps what ``fit`` / ``score`` receive — a 1-D clip, a ``[B, N]`` array / tensor, a list of 1-D
 clips, or any ``Sequence`` whose items are 1-D clips (e.g. :class:`ClipFiles`, which reads files on access) — and
-hands out validated float32 clips (:func:`fisher.signals.as_clips`) for a subset of indices, so large training sets
+hands out validated float32 clips (:func:`fisher.signals.validate.as_clips`) for a subset of indices, so large training sets
 never have to sit in memory at once.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fisher.signals import as_clips
+from fisher.signals.validate import as_clips
 
 __all__ = ["ClipFiles", "ClipSource", "as_labels"]
 
@@ -76,7 +76,7 @@ def as_labels(values: Any, n: int, name: str, *, allow_none: bool = False) -> li
 
 
 class ClipFiles(Sequence):
-    """Signal files read on access (:func:`fisher.datasets.read_signal`): item ``i`` is one channel of file ``i``.
+    """Signal files read on access (:func:`fisher.eval.datasets.read_signal`): item ``i`` is one channel of file ``i``.
 
     Args:
         paths: audio / signal files (WAV, FLAC, npz, mat …).
@@ -93,7 +93,7 @@ class ClipFiles(Sequence):
         return len(self.paths)
 
     def __getitem__(self, i: int) -> np.ndarray:  # type: ignore[override]
-        from fisher.datasets.audio import read_signal
+        from fisher.eval.datasets.audio import read_signal
 
         data, _ = read_signal(self.paths[i], channel=self.channel, sr=self.sr)
         return data

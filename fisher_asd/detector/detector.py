@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from fisher.bank import index_spec, is_exact_default
-from fisher.signals import check_sr
+from fisher.search.index import index_spec, is_exact_default
+from fisher.signals.validate import check_sr
 
 from .bank import MIXUP_PAIRINGS, MIXUP_STAGES, MemoryBank, build_bank
 from .config import as_stream_config, in_machines
@@ -77,7 +77,7 @@ class Detector:
         threshold_percentile: default decision threshold = this percentile of the fused leave-one-out training
             scores, per machine.
         seed: seeds heads, training and banks.
-        index: k-NN backend of the banks' scoring (:func:`fisher.bank.index_spec`): ``"exact"`` (float64, default),
+        index: k-NN backend of the banks' scoring (:func:`fisher.search.index.index_spec`): ``"exact"`` (float64, default),
             ``"faiss-flat"`` / ``"faiss-ivf"`` / ``"faiss-hnsw"`` (``[scale]`` extra) or a dict with options; sharded
             per domain. Leave-one-out training scores (thresholds, inductive rank) always use the exact search.
         batch_size: clips per encoder call.

@@ -1,4 +1,4 @@
-"""Detector k-NN scoring on unit vectors, on the shared exact chunked search of :mod:`fisher.knn`.
+"""Detector k-NN scoring on unit vectors, on the shared exact chunked search of :mod:`fisher.search.knn`.
 
 Distance: Euclidean distance between L2-normalised vectors (``= sqrt(2 - 2 cos)`` for exact unit vectors,
 ``asd.md`` §3.5), computed as ``sqrt(max(0, |q|² + |b|² - 2 q·b))`` in float64 from the stored vectors. With the
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from fisher.knn import as_matrix, check_k, knn_search
-from fisher.knn import l2_normalize as _l2_normalize
+from fisher.search.knn import as_matrix, check_k, knn_search
+from fisher.search.knn import l2_normalize as _l2_normalize
 
 __all__ = ["as_matrix", "check_k", "knn_distances", "knn_score", "l2_normalize"]
 
@@ -28,7 +28,7 @@ def knn_distances(queries: Any, bank: Any, k: int, *, exclude: tuple[np.ndarray,
                   **blocks: int) -> np.ndarray:
     """The ``k`` smallest distances of every query to the bank, ascending, float64 ``[Q, k]``.
 
-    ``exclude``: optional ``(query_ids [Q], row_owners [M, P])`` for leave-one-out (see :func:`fisher.knn.knn_search`).
+    ``exclude``: optional ``(query_ids [Q], row_owners [M, P])`` for leave-one-out (see :func:`fisher.search.knn.knn_search`).
     """
     return knn_search(queries, bank, k, metric="l2", exclude=exclude, **blocks)[0]
 

@@ -9,7 +9,7 @@ Layout (every file written atomically):
 * ``banks.safetensors`` — per (stream, machine) ``b<i>/<field>`` (embeddings, row_domain, owners, lam,
   clip_domain, loo): the bank and its leave-one-out training scores.
 * ``backbones.safetensors`` (optional) — frozen weights of randomly initialised encoders, named ``e<j>/<param>``.
-* ``indexes/b<i>/`` (only with a non-exact ``index=``) — each bank's search index (:meth:`fisher.bank.load_index`),
+* ``indexes/b<i>/`` (only with a non-exact ``index=``) — each bank's search index (:meth:`fisher.search.index.load_index`),
   so an approximate index is reloaded as built rather than rebuilt.
 
 Reloading rebuilds the encoders (from their locations / options, or the ``backbones`` argument), loads the tensors
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from fisher._atomic import atomic_write_path as atomic_write
-from fisher.bank import is_exact_default
+from fisher.files import atomic_write_path as atomic_write
+from fisher.search.index import is_exact_default
 
 from .bank import MemoryBank
 from .config import StreamConfig, encoder_key
@@ -152,7 +152,7 @@ def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | Non
         if not is_exact_default(det.index):
             saved = directory / "indexes" / entry["key"]
             if (saved / "index.json").is_file():
-                from fisher.bank import load_index
+                from fisher.search.index import load_index
 
                 bank.index = load_index(saved)
             else:

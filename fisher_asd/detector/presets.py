@@ -1,6 +1,6 @@
 """Named detector presets: the six-stream MEF system and its four submitted variants (System 1–4).
 
-What comes from the report (``asd.md``): the six streams (:data:`fisher_asd.streams.STREAMS`), their fusion weights
+What comes from the report (``asd.md``): the six streams (:data:`fisher_asd.streams.mef.STREAMS`), their fusion weights
 0.19 / 0.23 / 0.23 / 0.10 / 0.15 / 0.10 (CLAP, WavLM, BEATs r16, BEATs r32, CLAP LoRA, AST — assigned in the order of
 the stream table), k = 5, rank normalisation, and checkpoints trained on 7 machines, on 12 machines, and a hybrid.
 What is **our mapping** (the report's per-system table is not in the spec; documented in ``docs/detector.md``):

@@ -4,12 +4,12 @@ Kinds (configured by :class:`~fisher_asd.detector.config.StreamConfig`):
 
 * **frozen encoder** (``head=None``) — the encoder's own pooled embedding; nothing to train (``logstft``,
   ``fisher``, or any registered encoder).
-* **head stream** (``head=256``) — ``Linear(in, 256) + ReLU`` (:class:`fisher_asd.heads.ProjectionHead`) on the
+* **head stream** (``head=256``) — ``Linear(in, 256) + ReLU`` (:class:`fisher_asd.adapters.heads.ProjectionHead`) on the
   encoder's pooled output; the head trains, the encoder stays frozen. ``in`` may depend on the input rate
   (``logstft``), so the head is created at the first ``fit``.
-* **MEF stream** (``mef="beats_r16"`` …) — a stream of :data:`fisher_asd.streams.STREAMS` (head, and LoRA for
-  ``beats_r16`` / ``beats_r32`` / ``clap_lora``), built by :class:`fisher_asd.streams.Stream`; streams of one family
-  share their frozen prefix at inference (:class:`fisher_asd.streams.StreamSet`).
+* **MEF stream** (``mef="beats_r16"`` …) — a stream of :data:`fisher_asd.streams.mef.STREAMS` (head, and LoRA for
+  ``beats_r16`` / ``beats_r32`` / ``clap_lora``), built by :class:`fisher_asd.streams.mef.Stream`; streams of one family
+  share their frozen prefix at inference (:class:`fisher_asd.streams.mef.StreamSet`).
 
 Training calls :meth:`DetectorStream.forward` on ``[B, N]`` batches at the stream's native rate (differentiable
 through adapters; the features of a frozen encoder are computed without gradient). Inference calls
@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..heads import ProjectionHead
-from ..lora import lora_parameters
+from fisher_asd.adapters.heads import ProjectionHead
+from fisher_asd.adapters.lora import lora_parameters
 from .config import LOCATION_ARG, StreamConfig, encoder_key
 from .knn import l2_normalize
 
@@ -61,7 +61,7 @@ class DetectorStream(nn.Module):
             for p in module.parameters():
                 p.requires_grad_(False)
         if config.mef is not None:
-            from ..streams import STREAMS, Stream
+            from fisher_asd.streams.mef import STREAMS, Stream
 
             spec = dataclasses.replace(next(s for s in STREAMS if s.name == config.mef), name=config.name)
             with torch.random.fork_rng(devices=[]):
@@ -197,11 +197,11 @@ def build_streams(
 def embed_streams(streams: dict[str, DetectorStream], clips: list[torch.Tensor], sr: float, names: Any,
                   batch_size: int = 8) -> dict[str, np.ndarray]:  # fmt: skip
     """Unit-norm float32 embeddings ``{stream: [B, D]}`` of ``names``; MEF streams share their frozen prefixes
-    (:class:`fisher_asd.streams.StreamSet`)."""
+    (:class:`fisher_asd.streams.mef.StreamSet`)."""
     out: dict[str, np.ndarray] = {}
     mef = [n for n in names if streams[n].mef is not None]
     if len(mef) > 1:
-        from ..streams import StreamSet
+        from fisher_asd.streams.mef import StreamSet
 
         res = StreamSet([streams[n].mef for n in mef]).embed(list(clips), sr, batch_size=batch_size)
         out.update({n: np.asarray(res[n], dtype=np.float32).reshape(len(clips), -1) for n in mef})

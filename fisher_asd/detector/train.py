@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from fisher._atomic import atomic_write_path as atomic_write
+from fisher.files import atomic_write_path as atomic_write
 
-from ..resample import resample
+from fisher.signals.resample import resample
 from .augment import contrastive_view, fixed_segment, training_segment
 from .losses import contrastive_loss, embedding_spread
 from .stream import DetectorStream

@@ -7,7 +7,7 @@ Every encoder — built-in or user-registered — provides:
 ``name: str``
     Registry name (``"beats"``, ``"clap"``, …).
 ``sample_rate: int | None``
-    Native rate in Hz. Input at another rate is resampled explicitly (``fisher_asd.resample``, logged). ``None``
+    Native rate in Hz. Input at another rate is resampled explicitly (``fisher.signals.resample``, logged). ``None``
     means the encoder works at any rate and never resamples (``fisher``, ``logstft``).
 ``dim: int | None``
     Size of one embedding; ``None`` when it depends on the input rate (then use ``embedding_dim(sr)``).
@@ -15,7 +15,7 @@ Every encoder — built-in or user-registered — provides:
     Size of one embedding for input at ``sr`` Hz.
 ``embed(waves, sr, *, batch_size=8) -> np.ndarray | torch.Tensor``
     ``waves``: one clip ``[N]``, a batch ``[B, N]`` or a list of 1-D clips (lengths may differ), float in [-1, 1)
-    or integer PCM (see ``fisher.signals.as_clips``); ``sr`` in Hz (required). Returns ``[B, dim]`` float32
+    or integer PCM (see ``fisher.signals.validate.as_clips``); ``sr`` in Hz (required). Returns ``[B, dim]`` float32
     (``[dim]`` for a single 1-D clip), numpy unless the input was a torch tensor. Deterministic, evaluation mode,
     no gradient; a clip gives the same embedding alone and in a batch (clips are only batched with clips of the
     same length, so no padding is involved).
@@ -33,12 +33,12 @@ differentiable path used to train heads and LoRA adapters:
 ``frames(waves, sr)``
     ``prepare`` + ``forward_frames``.
 ``backbone: nn.Module``
-    The wrapped network (LoRA is injected here; names in ``fisher_asd.lora.LORA_TARGETS``). It stays in
+    The wrapped network (LoRA is injected here; names in ``fisher_asd.adapters.lora.LORA_TARGETS``). It stays in
     ``eval()`` even when the encoder is put in ``train()`` (no dropout, no layer drop, frozen BatchNorm statistics),
     so only heads / adapters learn.
 ``split_points: tuple[int, ...]`` with ``forward_prefix(x, split) -> state`` and ``forward_from(state) -> [B, dim]``
     (BEATs, CLAP): ``forward_from(forward_prefix(x, k)) == forward(x)``; lets several streams that share frozen
-    early layers compute them once (``fisher_asd.streams``).
+    early layers compute them once (``fisher_asd.streams.mef``).
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from fisher.signals import as_clips, check_sr
+from fisher.signals.validate import as_clips, check_sr
 
-from ..resample import resample
+from fisher.signals.resample import resample
 
 __all__ = ["AudioEncoder", "Encoder", "FrameEncoder", "group_by_length", "to_output"]
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fisher.signals import check_sr
+from fisher.signals.validate import check_sr
 
 __all__ = ["FisherEncoder"]
 

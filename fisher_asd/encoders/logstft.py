@@ -1,4 +1,4 @@
-"""The ``logstft`` baseline (:class:`fisher.baseline.LogSTFT`, no weights) as a ``fisher_asd`` encoder.
+"""The ``logstft`` baseline (:class:`fisher.eval.baseline.LogSTFT`, no weights) as a ``fisher_asd`` encoder.
 
 Time-averaged log power per ~40 Hz STFT band at the input's own rate: ``embedding_dim(sr)`` values (201 at 16 kHz).
 Same encoder as in the evaluation tools, so numbers are comparable.
@@ -15,14 +15,14 @@ __all__ = ["LogSTFTEncoder"]
 
 
 class LogSTFTEncoder:
-    """Adapter over :class:`fisher.baseline.LogSTFT` implementing the encoder protocol."""
+    """Adapter over :class:`fisher.eval.baseline.LogSTFT` implementing the encoder protocol."""
 
     name = "logstft"
     sample_rate = None
     dim = None
 
     def __init__(self, bins_per_band: int = 1) -> None:
-        from fisher.baseline import LogSTFT
+        from fisher.eval.baseline import LogSTFT
 
         self.baseline = LogSTFT(bins_per_band=bins_per_band)
 

@@ -1,0 +1,19 @@
+"""Signal datasets: file reading, labelled-signal manifests and adapters for known layouts."""
+
+from __future__ import annotations
+
+from fisher.eval.datasets.adapters import CWRU_LABELS, cwru_manifest, folder_manifest
+from fisher.eval.datasets.audio import SIGNAL_EXTENSIONS, read_signal
+from fisher.eval.datasets.manifest import SignalItem, check_single_sr, read_manifest, write_manifest
+
+__all__ = [
+    "CWRU_LABELS",
+    "SIGNAL_EXTENSIONS",
+    "SignalItem",
+    "check_single_sr",
+    "cwru_manifest",
+    "folder_manifest",
+    "read_manifest",
+    "read_signal",
+    "write_manifest",
+]

@@ -1,0 +1,204 @@
+"""The FISHER encoder: sub-band images → 16×16 patches → post-norm ViT → one CLS vector per band.
+
+Data flow for one analysis window of a clip (``T ≤ 1024`` frames, ``F`` bins)::
+
+    spec [T, F] --split_bands--> [nb, T, W] --patch conv--> [nb, N, D] (+ first N rows of the sin-cos table)
+      --prepend CLS, LayerNorm--> [nb, N+1, D] --blocks--> CLS [nb, D]
+
+Every band is an independent sequence (no cross-band attention, no band embedding); bands are ordered low → high.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from einops import rearrange
+from torch import nn
+
+from fisher.model.config import FisherConfig
+from fisher.model.bands import frame_params, num_bands
+from fisher.model.vit import Block, sincos_table
+
+__all__ = ["Fisher", "split_bands"]
+
+
+def split_bands(spec: torch.Tensor, band_width: int) -> torch.Tensor:
+    """Split a ``[T, F]`` spectrogram into ``[nb, T, band_width]`` sub-bands, low → high.
+
+    ``F < band_width`` is zero-padded on the right to one band; the residual ``F mod band_width`` highest bins are
+    dropped (official behaviour).
+    """
+    _t, f = spec.shape
+    if f < band_width:
+        spec = torch.nn.functional.pad(spec, (0, band_width - f))
+        f = band_width
+    nb = f // band_width
+    return rearrange(spec[:, : nb * band_width], "t (nb w) -> nb t w", w=band_width)
+
+
+class Fisher(nn.Module):
+    """FISHER encoder (tiny / mini / small or any depth/width from a config).
+
+    Build with random weights via ``Fisher(FisherConfig.preset("tiny"))`` or load with :meth:`from_pretrained`.
+    The module is put in eval mode at construction; the encoder has no dropout, so train/eval only matter for
+    user-added layers.
+    """
+
+    def __init__(self, config: FisherConfig) -> None:
+        super().__init__()
+        if not isinstance(config, FisherConfig):
+            raise TypeError(f"config must be a FisherConfig, got {type(config).__name__}")
+        self.config = config
+        d, p = config.embed_dim, config.patch_size
+        self.patch_embed = nn.Conv2d(1, d, kernel_size=p, stride=p)
+        self.cls_token = nn.Parameter(torch.zeros(d))
+        table = sincos_table(d, config.max_length, config.max_freq)
+        if table.shape[0] < config.max_tokens:
+            raise ValueError(
+                f"positional table has {table.shape[0]} rows (max_length·max_freq) but a full window has "
+                f"{config.max_tokens} patch tokens"
+            )
+        self.register_buffer("positions", table, persistent=True)
+        self.context_norm = nn.LayerNorm(d, eps=config.norm_eps)
+        self.blocks = nn.ModuleList(
+            Block(d, config.num_heads, config.mlp_dim, eps=config.norm_eps) for _ in range(config.depth)
+        )
+        self._init_weights()
+        self.eval()
+
+    def _init_weights(self) -> None:
+        nn.init.xavier_uniform_(self.patch_embed.weight.view(self.config.embed_dim, -1))
+        nn.init.normal_(self.cls_token)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def embed_dim(self) -> int:
+        """Width D of one band's CLS vector (192 / 256 / 384 for tiny / mini / small)."""
+        return self.config.embed_dim
+
+    @property
+    def band_width(self) -> int:
+        return self.config.band_width
+
+    def num_bands(self, sr: float) -> int:
+        """Number of sub-bands the model sees at sampling rate ``sr`` (Hz)."""
+        return num_bands(sr, self.config.band_width, self.config.win_ms)
+
+    def embedding_dim(self, sr: float, pool: str = "concat") -> int:
+        """Size of the last axis of :meth:`embed`'s output: ``bands·D`` for ``"concat"``, ``D`` otherwise."""
+        if pool == "concat":
+            return self.num_bands(sr) * self.embed_dim
+        if pool in ("mean", "none"):
+            frame_params(sr)  # validates sr
+            return self.embed_dim
+        raise ValueError(f"pool must be 'concat', 'mean' or 'none', got {pool!r}")
+
+    # ------------------------------------------------------------------ model
+    def patch_tokens(self, bands: torch.Tensor) -> torch.Tensor:
+        """``[S, T, W]`` band images → patch tokens with positional code ``[S, N, D]``, ``N = (T//16)·(W//16)``."""
+        x = rearrange(self.patch_embed(bands.unsqueeze(1)), "s d t f -> s (t f) d")
+        return x + self.positions[: x.shape[1]].to(x.dtype)
+
+    def encode_tokens(
+        self, tokens: torch.Tensor, return_layer_ffn: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """Patch tokens ``[S, N, D]`` → last block output ``[S, N+1, D]`` (token 0 = CLS).
+
+        With ``return_layer_ffn=True`` also returns every block's MLP-branch output ``[S, N+1, D]`` (first block
+        first), the per-layer pretraining targets; the block outputs are identical in both modes.
+        """
+        cls = self.cls_token.to(tokens.dtype).expand(tokens.shape[0], 1, -1)
+        x = self.context_norm(torch.cat([cls, tokens], dim=1))
+        if not return_layer_ffn:
+            for block in self.blocks:
+                x = block(x)
+            return x
+        ffn = []
+        for block in self.blocks:
+            x, branch = block.forward_with_ffn(x)
+            ffn.append(branch)
+        return x, ffn
+
+    def forward(self, bands: torch.Tensor) -> torch.Tensor:
+        """Band images ``[S, T, W]`` (normalised log-magnitude, ``16 ≤ T ≤ 1024``) → CLS vectors ``[S, D]``."""
+        if bands.ndim != 3 or bands.shape[-1] != self.config.band_width:
+            raise ValueError(f"expected band images [S, T, {self.config.band_width}], got {tuple(bands.shape)}")
+        t = bands.shape[1]
+        if not self.config.patch_size <= t <= self.config.max_frames:
+            raise ValueError(f"band images need {self.config.patch_size}..{self.config.max_frames} frames, got {t}")
+        return self.encode_tokens(self.patch_tokens(bands))[:, 0]
+
+    # ------------------------------------------------------------------ public API
+    def embed(
+        self,
+        wave: Any,
+        sr: float,
+        *,
+        pool: str = "concat",
+        long: str = "chunk",
+        pad_frames: bool = False,
+        batch_size: int = 8,
+        device: str | torch.device | None = None,
+        precision: str = "fp32",
+        show_progress: bool = False,
+    ) -> np.ndarray | torch.Tensor:
+        """Embed clips; see :func:`fisher.inference.embed.embed` for the full contract.
+
+        Returns ``[dim]`` for one 1-D clip, ``[B, dim]`` for a batch (``[.., bands, D]`` with ``pool="none"``);
+        numpy float32, or a torch tensor when the input was torch.
+        """
+        from fisher.inference.embed import embed
+
+        return embed(self, wave, sr, pool=pool, long=long, pad_frames=pad_frames, batch_size=batch_size,
+                     device=device, precision=precision, show_progress=show_progress)
+
+    def embed_file(self, path: str | Path, **kwargs: Any) -> Any:
+        """Embed a long recording from disk in bounded memory → :class:`fisher.inference.streaming.FileEmbedding`
+        (per-window embeddings, their times in seconds, and the pooled embedding).
+
+        Keyword arguments: ``channel``, ``key`` (npz array), ``sr`` (when the file does not state it), ``pool``,
+        ``batch_size``, ``precision``, ``device``; see :func:`fisher.inference.streaming.iter_file_windows`.
+        """
+        from fisher.inference.streaming import embed_file
+
+        return embed_file(self, path, **kwargs)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        cache_dir: str | Path | None = None,
+        local_files_only: bool | None = None,
+        allow_pickle: bool = False,
+        device: str | torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> Fisher:
+        """Load a model: ``"tiny"|"mini"|"small"``, a hub id ``org/repo`` (``hf-hub:org/repo@rev``), a local
+        directory (``config.json`` + ``model.safetensors``) or an official ``.pt`` file (also ``.pt.xz``).
+
+        Weights always load strictly. ``allow_pickle=True`` is the explicit opt-in for trusted official ``.pt``
+        files that ``torch.load(weights_only=True)`` refuses.
+        """
+        from fisher.hub.checkpoint import load_model
+
+        return load_model(cls, name_or_path, revision=revision, cache_dir=cache_dir,
+                          local_files_only=local_files_only, allow_pickle=allow_pickle, device=device, dtype=dtype)
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write ``config.json`` + ``model.safetensors`` atomically into ``directory``; returns the directory."""
+        from fisher.hub.checkpoint import save_model
+
+        return save_model(self, directory)
+
+    def extra_repr(self) -> str:
+        c = self.config
+        return f"embed_dim={c.embed_dim}, depth={c.depth}, heads={c.num_heads}, band_width={c.band_width}"

@@ -1,0 +1,230 @@
+"""Searchable memory banks at scale: one :class:`VectorIndex` interface, exact or FAISS, optionally sharded by key.
+
+The detector's per-machine bank record is :class:`fisher_asd.detector.MemoryBank` (rows, owners, MemMixup); the
+classes here only answer "which rows are nearest", so they are called *indexes*:
+
+* :class:`ExactIndex` — :func:`fisher.search.knn.knn_search` over stored rows: exact, chunked (no ``Q × M`` matrix),
+  ``dtype="float64"`` (reference numerics, the default everywhere) or ``"float32"`` (the large-bank path that runs near
+  the float32 matmul rate).
+* :class:`~fisher.search.faiss_index.FaissIndex` — FAISS ``flat`` / ``ivf`` / ``hnsw`` (``[scale]`` extra), inner product on
+  L2-normalised float32 vectors mapped to the exact metric's distances.
+* :class:`~fisher.search.sharded.ShardedIndex` — one index per key, e.g. ``(machine, domain)``.
+
+An index is described by a JSON-safe *spec*: a backend name (:data:`BACKENDS`) or a dict
+``{"backend": "faiss-ivf", "nlist": 256, "nprobe": 16}`` (see :data:`DEFAULTS` for each backend's options).
+``save(dir)`` writes ``index.json`` (last) plus ``vectors.npy`` (exact) or ``index.faiss`` (FAISS), each atomically;
+:func:`load_index` reads any of them back. No pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fisher.files import atomic_write, atomic_write_text
+from fisher.search.knn import BANK_BLOCK, METRICS, QUERY_BLOCK, as_matrix, knn_search
+
+__all__ = ["BACKENDS", "DEFAULTS", "FORMAT", "ExactIndex", "VectorIndex", "build_index", "index_spec", "is_exact_default",
+           "load_index", "make_index"]  # FaissIndex / ShardedIndex: lazy attributes (module __getattr__)
+
+FORMAT = "fisher.index/1"
+#: Options of each backend with their defaults (``nlist=None``: ``sqrt(N)`` capped at ``N / 39`` when trained).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "exact": {"dtype": "float64", "query_block": QUERY_BLOCK, "bank_block": BANK_BLOCK},
+    "faiss-flat": {},
+    "faiss-ivf": {"nlist": None, "nprobe": 16, "seed": 1234},
+    "faiss-hnsw": {"hnsw_m": 32, "ef_construction": 80, "ef_search": 64},
+}
+BACKENDS = tuple(DEFAULTS)
+
+
+def index_spec(spec: Any) -> dict[str, Any]:
+    """A backend name or ``{"backend": name, **options}`` → the full dict with defaults (``ValueError`` if unknown)."""
+    if isinstance(spec, str):
+        spec = {"backend": spec}
+    if not isinstance(spec, dict):
+        raise TypeError(f"an index spec is a backend name {BACKENDS} or a dict with 'backend', got {type(spec).__name__}")
+    name = spec.get("backend")
+    if name not in DEFAULTS:
+        raise ValueError(f"unknown index backend {name!r}; choose one of {BACKENDS}")
+    unknown = sorted(set(spec) - {"backend"} - set(DEFAULTS[name]))
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for index backend {name!r}; allowed: {sorted(DEFAULTS[name])}")
+    out = {"backend": name, **DEFAULTS[name], **{k: v for k, v in spec.items() if k != "backend"}}
+    for key, value in out.items():
+        if key in ("backend", "dtype") or (key == "nlist" and value is None):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"index option {key} must be a positive int, got {value!r}")
+    if name == "exact" and out["dtype"] not in ("float64", "float32"):
+        raise ValueError(f"exact index dtype must be 'float64' or 'float32', got {out['dtype']!r}")
+    return out
+
+
+def is_exact_default(spec: Any) -> bool:
+    """Whether ``spec`` is the default exact float64 search (callers then keep their original code path)."""
+    return index_spec(spec) == index_spec("exact")
+
+
+def make_index(spec: Any = "exact", *, metric: str = "l2") -> VectorIndex:
+    """An empty index for ``spec`` and ``metric`` (``"l2"`` or ``"cosine"``)."""
+    full = index_spec(spec)
+    options = {k: v for k, v in full.items() if k != "backend"}
+    if full["backend"] == "exact":
+        return ExactIndex(metric, **options)
+    from fisher.search.faiss_index import FaissIndex
+
+    return FaissIndex(full["backend"], metric, **options)
+
+
+def build_index(vectors: Any, spec: Any = "exact", *, metric: str = "l2") -> VectorIndex:
+    """:func:`make_index` then ``add(vectors)`` (``[N, D]``)."""
+    return make_index(spec, metric=metric).add(vectors)
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = Path(directory) / "index.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{directory} is not a saved index (no index.json)")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{path}: unsupported format {manifest.get('format')!r} (expected {FORMAT!r})")
+    return manifest
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    from fisher import __version__
+
+    text = json.dumps({"format": FORMAT, "version": __version__, **manifest}, indent=2, sort_keys=True) + "\n"
+    atomic_write_text(Path(directory) / "index.json", text)
+
+
+def load_index(directory: str | Path, *, mmap: bool = False) -> Any:
+    """Load an index saved by ``save(directory)`` (``mmap=True`` memory-maps an exact index's vectors)."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    backend = manifest["backend"]
+    if backend == "exact":
+        return ExactIndex._load(directory, manifest, mmap)
+    if backend == "sharded":
+        from fisher.search.sharded import ShardedIndex
+
+        return ShardedIndex._load(directory, manifest, mmap)
+    from fisher.search.faiss_index import FaissIndex
+
+    return FaissIndex._load(directory, manifest)
+
+
+class VectorIndex:
+    """Interface: ``add([N, D]) -> self``, ``search([Q, D], k) -> (dist float64 [Q, k], idx int64 [Q, k])`` ascending
+    by (distance, row), ``len()``, ``dim``, ``save(dir)``. Row ids are insertion order, starting at 0."""
+
+    backend = "abstract"
+    metric: str
+    dim: int | None
+
+    def __init__(self, metric: str = "l2") -> None:
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+        self.metric = metric
+        self.dim = None
+
+    def add(self, vectors: Any) -> VectorIndex:
+        raise NotImplementedError
+
+    def search(self, queries: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def save(self, directory: str | Path) -> Path:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(backend={self.backend!r}, metric={self.metric!r}, n={len(self)}, dim={self.dim})"
+
+
+class ExactIndex(VectorIndex):
+    """Exact k-NN over stored rows (see :func:`fisher.search.knn.knn_search` for metrics, ties and memory).
+
+    Args:
+        metric: ``"l2"`` (on the vectors as given) or ``"cosine"``.
+        dtype: ``"float64"`` (reference) or ``"float32"`` (large banks: half the memory, near the matmul rate).
+        query_block: queries per block of the chunked search.
+        bank_block: bank rows per block of the chunked search.
+    """
+
+    backend = "exact"
+
+    def __init__(self, metric: str = "l2", *, dtype: str = "float64", query_block: int = QUERY_BLOCK,
+                 bank_block: int = BANK_BLOCK) -> None:  # fmt: skip
+        super().__init__(metric)
+        self.options = {k: v for k, v in index_spec({"backend": "exact", "dtype": dtype, "query_block": query_block,
+                                                      "bank_block": bank_block}).items() if k != "backend"}
+        self._dtype = np.dtype(self.options["dtype"])
+        self._chunks: list[np.ndarray] = []
+        self._vectors: np.ndarray | None = None
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The stored rows ``[N, D]`` (``dtype``)."""
+        if self._vectors is None:
+            if not self._chunks:
+                raise ValueError("the index is empty: add() vectors first")
+            self._vectors = self._chunks[0] if len(self._chunks) == 1 else np.concatenate(self._chunks)
+            self._chunks = [self._vectors]
+        return self._vectors
+
+    def add(self, vectors: Any) -> ExactIndex:
+        """Append rows ``[N, D]`` (copied; their ids continue from ``len(self)``)."""
+        arr = as_matrix(vectors, "vectors", self.dim, dtype=self._dtype)
+        if not isinstance(vectors, np.ndarray) or np.may_share_memory(arr, vectors):
+            arr = arr.copy()
+        self.dim = int(arr.shape[1])
+        self._chunks.append(np.ascontiguousarray(arr))
+        self._vectors = None
+        return self
+
+    def search(self, queries: Any, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """``k`` nearest rows per query; ``exclude`` = leave-one-out ``(query_ids, row_owners)`` as in ``knn_search``."""
+        return knn_search(queries, self.vectors, k, metric=self.metric, exclude=exclude, dtype=self._dtype,
+                          query_block=self.options["query_block"], bank_block=self.options["bank_block"])
+
+    def __len__(self) -> int:
+        return sum(c.shape[0] for c in self._chunks)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``vectors.npy`` and ``index.json`` into ``directory`` (atomically, manifest last)."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        vectors = self.vectors
+        atomic_write(out / "vectors.npy", lambda fh: np.save(fh, vectors, allow_pickle=False), binary=True)
+        write_manifest(out, {"backend": "exact", "metric": self.metric, "dim": self.dim, "ntotal": len(self),
+                             "options": self.options})  # fmt: skip
+        return out
+
+    @classmethod
+    def _load(cls, directory: Path, manifest: dict[str, Any], mmap: bool) -> ExactIndex:
+        index = cls(manifest["metric"], **manifest["options"])
+        vectors = np.load(directory / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+        if vectors.shape != (manifest["ntotal"], manifest["dim"]) or vectors.dtype != index._dtype:
+            raise ValueError(f"{directory}: vectors.npy {vectors.shape} {vectors.dtype} does not match index.json")
+        index.dim, index._chunks, index._vectors = int(vectors.shape[1]), [vectors], vectors
+        return index
+
+
+def __getattr__(name: str) -> Any:  # lazy: FaissIndex / ShardedIndex live in their own modules
+    if name == "FaissIndex":
+        from fisher.search.faiss_index import FaissIndex
+
+        return FaissIndex
+    if name == "ShardedIndex":
+        from fisher.search.sharded import ShardedIndex
+
+        return ShardedIndex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""The ``signals`` subpackage."""
