@@ -14,10 +14,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from fisher.model.config import FisherConfig
-from fisher.model.network import Fisher, split_bands
 from fisher.hub.registry import PretrainedRecord, list_models
-from fisher.model.bands import frame_params, min_samples, num_bands, spectrogram
+from fisher.model.bands import frame_params, min_samples, num_bands, spectrogram, split_bands
+from fisher.model.config import FisherConfig
+from fisher.model.network import Fisher
 
 __all__ = [
     "Fisher",

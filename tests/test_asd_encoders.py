@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from fisher import FisherConfig
+from fisher.signals.resample import resample, resampled_length
 from fisher_asd.encoders import (
     BEATsConfig,
     BEATsEncoder,
@@ -23,7 +24,6 @@ from fisher_asd.encoders import (
     register_encoder,
     unregister_encoder,
 )
-from fisher.signals.resample import resample, resampled_length
 
 TINY_BEATS = BEATsConfig.iter3_plus(
     encoder_layers=2,

@@ -10,8 +10,8 @@ import torch
 
 transformers = pytest.importorskip("transformers")
 
-from fisher_asd.encoders import BEATsConfig, BEATsEncoder, create_encoder
 from fisher_asd.adapters.lora import LORA_TARGETS, lora_modules
+from fisher_asd.encoders import BEATsConfig, BEATsEncoder, create_encoder
 from fisher_asd.streams.mef import STREAMS, StreamSet, adapted_copy, build_streams
 from tests.asd_configs import TINY_AST, TINY_BEATS, TINY_CLAP, TINY_WAVLM, noise
 

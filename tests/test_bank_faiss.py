@@ -7,8 +7,8 @@ import pytest
 
 faiss = pytest.importorskip("faiss")
 
-from fisher.search.index import build_index, load_index
 from fisher.search.faiss_index import FaissIndex, default_nlist
+from fisher.search.index import build_index, load_index
 from fisher.search.knn import knn_search
 from fisher.search.sharded import ShardedIndex
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fisher.eval.rmis import fault_diagnosis, knn_classify, macro_accuracy, rmis_overall, sealed_split, split_ratio_curve
+from fisher.eval.rmis import (
+    fault_diagnosis,
+    knn_classify,
+    macro_accuracy,
+    rmis_overall,
+    sealed_split,
+    split_ratio_curve,
+)
 
 
 def _data(n_per=20, dim=8, sep=1.0, seed=0):

@@ -64,8 +64,8 @@ def register(subparsers: Any) -> None:
 
 
 def _emit(args: argparse.Namespace, report: Any, text: str) -> int:
-    from fisher.files import atomic_write_text
     from fisher.cli.dcase_eval import json_safe
+    from fisher.files import atomic_write_text
 
     data = json.dumps(json_safe(report.to_dict()), indent=2)
     print(data if args.json else text)

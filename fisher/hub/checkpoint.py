@@ -23,9 +23,9 @@ from typing import Any
 import torch
 
 from fisher.files import atomic_write_path
-from fisher.model.config import FisherConfig
 from fisher.hub.keymap import convert_state_dict
 from fisher.hub.official_config import config_from_official
+from fisher.model.config import FisherConfig
 
 __all__ = ["load_model", "load_state_strict", "read_official_checkpoint", "save_model"]
 

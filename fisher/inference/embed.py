@@ -16,17 +16,14 @@ any batch.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from fisher.model.bands import MIN_FRAMES, check_min_length, frame_params, log_spectrogram, split_bands
 from fisher.signals.validate import as_clips, check_sr
-from fisher.model.bands import MIN_FRAMES, check_min_length, frame_params, log_spectrogram
-
-if TYPE_CHECKING:
-    from fisher.model.network import Fisher
 
 __all__ = ["LONG_MODES", "POOLS", "WindowEncoder", "embed", "window_spans"]
 
@@ -66,7 +63,7 @@ def check_options(pool: str, long: str, pad_frames: Any, batch_size: Any) -> Non
 class WindowEncoder:
     """Turns centred sample windows into per-band CLS vectors ``[nb, D]`` with one model copy and precision."""
 
-    def __init__(self, model: Fisher, sr: float, *, pad_frames: bool = False, precision: str = "fp32",
+    def __init__(self, model: torch.nn.Module, sr: float, *, pad_frames: bool = False, precision: str = "fp32",
                  device: str | torch.device | None = None) -> None:
         from fisher.inference.precision import inference_copy, input_dtype
 
@@ -93,8 +90,6 @@ class WindowEncoder:
     @torch.inference_mode()
     def encode(self, specs: list[torch.Tensor]) -> torch.Tensor:
         """Equal-length window spectrograms → ``[len(specs), nb, D]`` float32 CPU (bands low → high)."""
-        from fisher.model.network import split_bands
-
         bands = torch.cat([split_bands(s, self.cfg.band_width) for s in specs])
         bands = bands.to(device=self.device, dtype=self.dtype)
         return self.runner(bands).float().cpu().reshape(len(specs), self.num_bands, self.cfg.embed_dim)
@@ -111,7 +106,7 @@ def pool_bands(per_band: torch.Tensor, pool: str) -> torch.Tensor:
 
 @torch.inference_mode()
 def embed(
-    model: Fisher,
+    model: torch.nn.Module,
     wave: Any,
     sr: float,
     *,

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import TYPE_CHECKING
 
 import torch
-
-if TYPE_CHECKING:
-    from fisher.model.network import Fisher
 
 __all__ = ["PRECISIONS", "inference_copy", "input_dtype"]
 
@@ -49,7 +45,7 @@ def _quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         return quantize.quantize_dynamic(copy.deepcopy(model).float(), {torch.nn.Linear}, dtype=torch.qint8)
 
 
-def inference_copy(model: Fisher, precision: str, device: torch.device) -> torch.nn.Module:
+def inference_copy(model: torch.nn.Module, precision: str, device: torch.device) -> torch.nn.Module:
     """The module to run for ``precision`` (``model`` itself for fp32), cached until the weights change."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")

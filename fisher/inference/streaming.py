@@ -13,17 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from fisher.inference.embed import WindowEncoder, check_options, pool_bands, window_spans
-from fisher.signals.validate import check_sr, pcm_to_float
 from fisher.model.bands import check_min_length
-
-if TYPE_CHECKING:
-    from fisher.model.network import Fisher
+from fisher.signals.validate import check_sr, pcm_to_float
 
 __all__ = ["DC_BLOCK", "FileEmbedding", "SignalReader", "embed_file", "iter_file_windows"]
 
@@ -133,7 +130,7 @@ class FileEmbedding:
     channel: int
 
 
-def _iter_reader(model: Fisher, reader: SignalReader, pool: str, batch_size: int, precision: str,
+def _iter_reader(model: torch.nn.Module, reader: SignalReader, pool: str, batch_size: int, precision: str,
                  device: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     cfg = model.config
     encoder = WindowEncoder(model, reader.sr, precision=precision, device=device)
@@ -153,7 +150,7 @@ def _iter_reader(model: Fisher, reader: SignalReader, pool: str, batch_size: int
         yield times, pool_bands(vecs, pool).numpy()
 
 
-def iter_file_windows(model: Fisher, path: str | Path, *, channel: int = 0, key: str | None = None,
+def iter_file_windows(model: torch.nn.Module, path: str | Path, *, channel: int = 0, key: str | None = None,
                       sr: float | None = None, pool: str = "concat", batch_size: int = 8,
                       precision: str = "fp32", device: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(times [w, 2] in s, embeddings [w, dim])`` for consecutive batches of windows of a recording.
@@ -169,7 +166,7 @@ def iter_file_windows(model: Fisher, path: str | Path, *, channel: int = 0, key:
         reader.close()
 
 
-def embed_file(model: Fisher, path: str | Path, *, channel: int = 0, key: str | None = None,
+def embed_file(model: torch.nn.Module, path: str | Path, *, channel: int = 0, key: str | None = None,
                sr: float | None = None, pool: str = "concat", batch_size: int = 8, precision: str = "fp32",
                device: Any = None) -> FileEmbedding:
     """Embed a whole recording window by window (bounded memory); see :func:`iter_file_windows`."""

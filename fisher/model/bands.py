@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from einops import rearrange
 
 from fisher.model.config import SPEC_MEAN, SPEC_STD, SPEC_STD_COEFF
 from fisher.signals.validate import as_clips, check_sr
@@ -24,6 +25,7 @@ __all__ = [
     "num_bands",
     "num_frames",
     "spectrogram",
+    "split_bands",
 ]
 
 MIN_FRAMES = 16  # one 16-frame time patch
@@ -140,3 +142,17 @@ def spectrogram(wave: Any, sr: float, *, max_frames: int | None = None) -> np.nd
     if isinstance(wave, (list, tuple)):
         return out
     return torch.stack(out) if batch.torch_input else np.stack(out)
+
+
+def split_bands(spec: torch.Tensor, band_width: int) -> torch.Tensor:
+    """Split a ``[T, F]`` spectrogram into ``[nb, T, band_width]`` sub-bands, low → high.
+
+    ``F < band_width`` is zero-padded on the right to one band; the residual ``F mod band_width`` highest bins are
+    dropped (official behaviour).
+    """
+    _t, f = spec.shape
+    if f < band_width:
+        spec = torch.nn.functional.pad(spec, (0, band_width - f))
+        f = band_width
+    nb = f // band_width
+    return rearrange(spec[:, : nb * band_width], "t (nb w) -> nb t w", w=band_width)

@@ -18,25 +18,11 @@ import torch
 from einops import rearrange
 from torch import nn
 
-from fisher.model.config import FisherConfig
 from fisher.model.bands import frame_params, num_bands
+from fisher.model.config import FisherConfig
 from fisher.model.vit import Block, sincos_table
 
-__all__ = ["Fisher", "split_bands"]
-
-
-def split_bands(spec: torch.Tensor, band_width: int) -> torch.Tensor:
-    """Split a ``[T, F]`` spectrogram into ``[nb, T, band_width]`` sub-bands, low → high.
-
-    ``F < band_width`` is zero-padded on the right to one band; the residual ``F mod band_width`` highest bins are
-    dropped (official behaviour).
-    """
-    _t, f = spec.shape
-    if f < band_width:
-        spec = torch.nn.functional.pad(spec, (0, band_width - f))
-        f = band_width
-    nb = f // band_width
-    return rearrange(spec[:, : nb * band_width], "t (nb w) -> nb t w", w=band_width)
+__all__ = ["Fisher"]
 
 
 class Fisher(nn.Module):

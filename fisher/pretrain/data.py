@@ -31,10 +31,9 @@ from fractions import Fraction
 import numpy as np
 import torch
 
+from fisher.model.bands import frame_params, log_spectrogram, num_frames, split_bands
 from fisher.model.config import FisherConfig
-from fisher.model.network import split_bands
 from fisher.pretrain.sources import SignalRef, read_signal
-from fisher.model.bands import frame_params, log_spectrogram, num_frames
 
 __all__ = ["Batch", "SignalStream", "candidate_rates", "resample_crop"]
 

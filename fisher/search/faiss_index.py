@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from fisher.files import atomic_write_path
 from fisher.extras import require_scale
-from fisher.search.index import VectorIndex, index_spec, write_manifest
+from fisher.files import atomic_write_path
+from fisher.search.index import VectorIndex, index_spec, register_backend, write_manifest
 from fisher.search.knn import as_matrix, check_k, l2_normalize
 
 __all__ = ["FaissIndex", "default_nlist"]
@@ -143,3 +143,7 @@ class FaissIndex(VectorIndex):
         if index.dim != manifest["dim"] or len(index) != manifest["ntotal"]:
             raise ValueError(f"{directory}: index.faiss ({len(index)} x {index.dim}) does not match index.json")
         return index
+
+
+register_backend(("faiss-flat", "faiss-ivf", "faiss-hnsw"), FaissIndex,
+                 lambda directory, manifest, _mmap: FaissIndex._load(directory, manifest))

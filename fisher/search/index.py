@@ -19,6 +19,7 @@ An index is described by a JSON-safe *spec*: a backend name (:data:`BACKENDS`) o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from fisher.files import atomic_write, atomic_write_text
 from fisher.search.knn import BANK_BLOCK, METRICS, QUERY_BLOCK, as_matrix, knn_search
 
 __all__ = ["BACKENDS", "DEFAULTS", "FORMAT", "ExactIndex", "VectorIndex", "build_index", "index_spec", "is_exact_default",
-           "load_index", "make_index"]  # FaissIndex / ShardedIndex: lazy attributes (module __getattr__)
+           "load_index", "make_index", "register_backend"]
 
 FORMAT = "fisher.index/1"
 #: Options of each backend with their defaults (``nlist=None``: ``sqrt(N)`` capped at ``N / 39`` when trained).
@@ -69,15 +70,31 @@ def is_exact_default(spec: Any) -> bool:
     return index_spec(spec) == index_spec("exact")
 
 
+#: Backend name → (create(backend, metric, **options), load(directory, manifest, mmap)). The exact backend is
+#: registered below; :mod:`fisher.search.faiss_index` and :mod:`fisher.search.sharded` register themselves when
+#: imported, which the ``fisher.search`` package does first (this module never imports its subclasses).
+_REGISTRY: dict[str, tuple[Callable[..., Any] | None, Callable[[Path, dict[str, Any], bool], Any]]] = {}
+
+
+def register_backend(names: tuple[str, ...], create: Callable[..., Any] | None,
+                     load: Callable[[Path, dict[str, Any], bool], Any]) -> None:
+    """Register an index implementation: ``create(backend, metric, **options)`` and ``load(dir, manifest, mmap)``."""
+    for name in names:
+        _REGISTRY[name] = (create, load)
+
+
+def _backend(name: str) -> tuple[Callable[..., Any] | None, Callable[[Path, dict[str, Any], bool], Any]]:
+    if name not in _REGISTRY:
+        raise ValueError(f"index backend {name!r} is not registered; known: {sorted(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
 def make_index(spec: Any = "exact", *, metric: str = "l2") -> VectorIndex:
     """An empty index for ``spec`` and ``metric`` (``"l2"`` or ``"cosine"``)."""
     full = index_spec(spec)
     options = {k: v for k, v in full.items() if k != "backend"}
-    if full["backend"] == "exact":
-        return ExactIndex(metric, **options)
-    from fisher.search.faiss_index import FaissIndex
-
-    return FaissIndex(full["backend"], metric, **options)
+    create, _ = _backend(full["backend"])
+    return create(full["backend"], metric, **options)
 
 
 def build_index(vectors: Any, spec: Any = "exact", *, metric: str = "l2") -> VectorIndex:
@@ -106,16 +123,8 @@ def load_index(directory: str | Path, *, mmap: bool = False) -> Any:
     """Load an index saved by ``save(directory)`` (``mmap=True`` memory-maps an exact index's vectors)."""
     directory = Path(directory)
     manifest = read_manifest(directory)
-    backend = manifest["backend"]
-    if backend == "exact":
-        return ExactIndex._load(directory, manifest, mmap)
-    if backend == "sharded":
-        from fisher.search.sharded import ShardedIndex
-
-        return ShardedIndex._load(directory, manifest, mmap)
-    from fisher.search.faiss_index import FaissIndex
-
-    return FaissIndex._load(directory, manifest)
+    _, load = _backend(manifest["backend"])
+    return load(directory, manifest, mmap)
 
 
 class VectorIndex:
@@ -218,13 +227,4 @@ class ExactIndex(VectorIndex):
         return index
 
 
-def __getattr__(name: str) -> Any:  # lazy: FaissIndex / ShardedIndex live in their own modules
-    if name == "FaissIndex":
-        from fisher.search.faiss_index import FaissIndex
-
-        return FaissIndex
-    if name == "ShardedIndex":
-        from fisher.search.sharded import ShardedIndex
-
-        return ShardedIndex
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+register_backend(("exact",), lambda _backend, metric, **options: ExactIndex(metric, **options), ExactIndex._load)

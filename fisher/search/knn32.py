@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fisher.search.vectors import l2_normalize
+
 __all__ = ["SEED_COLUMNS", "search_float32"]
 
 SEED_COLUMNS = 1024  # bank columns merged densely (argpartition) before a query's k-th best is known
@@ -50,8 +52,6 @@ def _sparse_merge(best_k, best_i, tau, rows, keys, ids) -> None:
 
 def _rescore(q: np.ndarray, b: np.ndarray, idx: np.ndarray, metric: str) -> np.ndarray:
     """Float64 distances ``[n, k]`` of queries ``q [n, D]`` to bank rows ``b[idx]``."""
-    from fisher.search.knn import l2_normalize
-
     qv = q.astype(np.float64)
     bv = b[idx.ravel()].astype(np.float64)
     if metric == "cosine":
@@ -75,8 +75,6 @@ def search_float32(
     bank_block: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(distances float64 [Q, k], indices int64 [Q, k])`` for validated float32 ``q [Q, D]``, ``b [M, D]``."""
-    from fisher.search.knn import l2_normalize
-
     if metric == "cosine":
         qs, bs = l2_normalize(q), l2_normalize(b)
         bnorm = np.ones(b.shape[0], dtype=np.float32)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from fisher.files import atomic_write
-from fisher.search.index import index_spec, make_index, read_manifest, write_manifest
+from fisher.search.index import index_spec, load_index, make_index, read_manifest, register_backend, write_manifest
 from fisher.search.knn import as_matrix, check_k
 
 __all__ = ["ShardedIndex"]
@@ -142,8 +142,6 @@ class ShardedIndex:
 
     @classmethod
     def _load(cls, directory: Path, manifest: dict[str, Any], mmap: bool) -> ShardedIndex:
-        from fisher.search.index import load_index
-
         index = cls(manifest["spec"], metric=manifest["metric"])
         for entry in manifest["shards"]:
             key = tuple(entry["key"]) if entry["tuple"] else entry["key"]
@@ -157,3 +155,6 @@ class ShardedIndex:
     def __repr__(self) -> str:
         return f"ShardedIndex(backend={self.spec['backend']!r}, metric={self.metric!r}, shards={len(self.shards)}, " \
                f"n={self._n})"
+
+
+register_backend(("sharded",), None, ShardedIndex._load)

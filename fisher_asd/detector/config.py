@@ -154,8 +154,9 @@ def encoder_key(config: StreamConfig) -> str:
 
 def as_stream_config(item: Any, train_heads: bool) -> tuple[StreamConfig, Any]:
     """One entry of ``encoders=`` → ``(config, encoder instance or None)``."""
-    from ..encoders import available_encoders
     from fisher_asd.streams.mef import STREAMS
+
+    from ..encoders import available_encoders
 
     head = 256 if train_heads else None
     if isinstance(item, StreamConfig):

@@ -30,6 +30,7 @@ from torch import nn
 
 from fisher_asd.adapters.heads import ProjectionHead
 from fisher_asd.adapters.lora import lora_parameters
+
 from .config import LOCATION_ARG, StreamConfig, encoder_key
 from .knn import l2_normalize
 

@@ -37,8 +37,8 @@ import numpy as np
 import torch
 
 from fisher.files import atomic_write_path as atomic_write
-
 from fisher.signals.resample import resample
+
 from .augment import contrastive_view, fixed_segment, training_segment
 from .losses import contrastive_loss, embedding_spread
 from .stream import DetectorStream

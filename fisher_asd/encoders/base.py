@@ -50,9 +50,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from fisher.signals.validate import as_clips, check_sr
-
 from fisher.signals.resample import resample
+from fisher.signals.validate import as_clips, check_sr
 
 __all__ = ["AudioEncoder", "Encoder", "FrameEncoder", "group_by_length", "to_output"]
 

@@ -35,12 +35,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from fisher.signals.resample import resample
 from fisher.signals.validate import as_clips, check_sr
-
-from fisher_asd.encoders.base import AudioEncoder, group_by_length, to_output
 from fisher_asd.adapters.heads import HEAD_DIM, ProjectionHead
 from fisher_asd.adapters.lora import inject_lora, lora_parameters, merge_lora, unmerge_lora
-from fisher.signals.resample import resample
+from fisher_asd.encoders.base import AudioEncoder, group_by_length, to_output
 
 __all__ = ["STREAMS", "LoRASpec", "Stream", "StreamSet", "StreamSpec", "adapted_copy", "build_streams"]
 

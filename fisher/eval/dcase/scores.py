@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from fisher.files import atomic_write_text
 from fisher.eval.dcase.names import check_year, parse_score_file_name, score_file_name
+from fisher.files import atomic_write_text
 
 __all__ = ["ScoreRow", "read_score_dir", "read_score_file", "write_score_files"]
 

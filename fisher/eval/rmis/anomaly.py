@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from fisher.search.index import index_spec
 from fisher.eval.dcase.metrics import as_domains
 from fisher.eval.dcase.names import check_year
 from fisher.eval.rmis.knn import as_embeddings, knn_mean_distance
+from fisher.search.index import index_spec
 
 __all__ = ["anomaly_scores", "zscore"]
 

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from fisher.files import atomic_write
 from fisher.eval.datasets.audio import read_signal
 from fisher.eval.rmis.windows import rmis_windows, segments
+from fisher.files import atomic_write
 
 __all__ = ["embed_files", "embed_signal", "resample"]
 
