@@ -96,7 +96,7 @@ def test_embed_file_errors(tiny, tmp_path):
     with pytest.raises(FileNotFoundError):
         tiny.embed_file(tmp_path / "missing.wav")
     (tmp_path / "x.txt").write_text("1 2 3")
-    with pytest.raises(ValueError, match="unsupported signal file"):
+    with pytest.raises(ValueError, match="unsupported signal format"):
         tiny.embed_file(tmp_path / "x.txt")
     np.savez(tmp_path / "two.npz", a=signal(1, 8000), b=signal(1, 8000))
     with pytest.raises(ValueError, match="pass key"):

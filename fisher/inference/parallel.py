@@ -82,7 +82,7 @@ def _build_model(payload: tuple) -> Any:
 def embed_shard(model: Any, paths: list[str], out_file: Path, *, channel: Any = None, resume: bool = False,
                 **embed_kwargs: Any) -> tuple[int, int]:  # fmt: skip
     """Embed ``paths`` (one pooled vector each) into ``out_file``; returns ``(rows, dim)``."""
-    from fisher.eval.datasets.audio import read_signal
+    from fisher.signals.reader import read_signal
 
     if resume and out_file.is_file():
         arr = np.load(out_file, mmap_mode="r", allow_pickle=False)

@@ -1,7 +1,8 @@
 """Embedding long recordings from disk in bounded memory.
 
-``Fisher.embed_file(path)`` reads a recording block by block (``soundfile`` for wav/flac/ogg, memory-mapped
-``.npy``; ``.npz`` members are loaded whole because zip members cannot be memory-mapped), embeds consecutive
+``Fisher.embed_file(path)`` reads a recording block by block through the one reader
+(:mod:`fisher.signals.reader`: wav/flac/ogg, memory-mapped ``.npy``; ``.npz`` members and ``.mat`` files are loaded
+whole because they cannot be read partially), embeds consecutive
 1024-frame windows — the same windows as ``embed(..., long="chunk")`` — and returns per-window embeddings with
 their time stamps plus the pooled (mean) embedding. Two passes: the first computes the recording's DC offset
 (float64 running sum), the second embeds, so the result equals ``embed(whole_recording)`` up to the float32
@@ -20,84 +21,43 @@ import torch
 
 from fisher.inference.embed import WindowEncoder, check_options, pool_bands, window_spans
 from fisher.model.bands import check_min_length
-from fisher.signals.validate import check_sr, pcm_to_float
+from fisher.signals.reader import SignalFile
 
 __all__ = ["DC_BLOCK", "FileEmbedding", "SignalReader", "embed_file", "iter_file_windows"]
 
 DC_BLOCK = 1 << 20  # samples per read when computing the DC offset
-SOUNDFILE_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".w64", ".rf64", ".caf"}
 
 
 class SignalReader:
-    """Random access to one channel of a recording: ``.sr``, ``.n_samples``, ``.read(start, stop) -> [n] float32``.
+    """One channel of a recording for block reads: ``.sr``, ``.n_samples``, ``.read(start, stop) -> [n] float32``.
+
+    A view of :class:`fisher.signals.reader.SignalFile` (formats, rate, PCM and channel rules are the reader's).
 
     Args:
-        path: wav/flac/ogg/... (any soundfile format), ``.npy`` (1-D, or 2-D ``[channels, N]``) or ``.npz``.
-        channel: channel index (soundfile: column; ``.npy`` 2-D: row).
-        key: array name inside an ``.npz`` (required when it holds several signal arrays, e.g. CWRU ``"DE"``).
-        sr: sampling rate in Hz; required for ``.npy`` and for ``.npz`` without an ``fs``/``sr`` entry; when the
-            file states its rate, a different ``sr`` raises (nothing is resampled).
+        path: any file of :data:`fisher.signals.reader.SIGNAL_EXTENSIONS`.
+        channel: channel index (audio column; row / column of a 2-D array) or name (``"DE"``, ``"key:1"``).
+        key: array name inside an ``.npz`` / ``.mat`` (required when it holds several signal arrays, e.g. ``"DE"``).
+        sr: sampling rate in Hz; required when the file does not state it; when it does, a different ``sr`` raises
+            (nothing is resampled).
     """
 
-    def __init__(self, path: str | Path, *, channel: int = 0, key: str | None = None, sr: float | None = None):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise FileNotFoundError(f"no such signal file: {self.path}")
-        if isinstance(channel, bool) or not isinstance(channel, int) or channel < 0:
-            raise ValueError(f"channel must be a non-negative integer, got {channel!r}")
-        suffix = self.path.suffix.lower()
-        self._sf = None
-        if suffix in SOUNDFILE_SUFFIXES:
-            import soundfile as sf
-
-            self._sf = sf.SoundFile(str(self.path))
-            file_sr, channels, self.n_samples = float(self._sf.samplerate), self._sf.channels, self._sf.frames
-            self._array = None
-        elif suffix in (".npy", ".npz"):
-            file_sr, self._array = self._open_numpy(suffix, key)
-            channels = 1 if self._array.ndim == 1 else self._array.shape[0]
-            self.n_samples = self._array.shape[-1]
-        else:
-            raise ValueError(f"unsupported signal file {self.path.name}: use wav/flac/ogg (soundfile), .npy or .npz")
-        if channel >= channels:
-            raise ValueError(f"{self.path.name} has {channels} channel(s); channel={channel} does not exist")
-        self.channel, self.channels = channel, channels
-        if sr is not None and file_sr is not None and check_sr(sr) != file_sr:
-            raise ValueError(f"{self.path.name} is sampled at {file_sr:g} Hz but sr={sr} was given; resample it "
-                             "explicitly first (fisher never resamples silently)")
-        if file_sr is None and sr is None:
-            raise ValueError(f"{self.path.name} does not state its sampling rate: pass sr=...")
-        self.sr = check_sr(file_sr if file_sr is not None else sr)
-
-    def _open_numpy(self, suffix: str, key: str | None) -> tuple[float | None, np.ndarray]:
-        if suffix == ".npy":
-            arr = np.load(self.path, mmap_mode="r", allow_pickle=False)
-            file_sr = None
-        else:
-            with np.load(self.path, allow_pickle=False) as z:
-                signal_keys = [k for k in z.files if z[k].ndim in (1, 2) and z[k].size > 1]
-                if key is None:
-                    if len(signal_keys) != 1:
-                        raise ValueError(f"{self.path.name} holds several arrays {signal_keys}; pass key=...")
-                    key = signal_keys[0]
-                if key not in z.files:
-                    raise ValueError(f"{self.path.name} has no array {key!r}; available: {z.files}")
-                arr = z[key]
-                rate = next((z[k] for k in ("fs", "sr", "sample_rate") if k in z.files), None)
-                file_sr = float(rate) if rate is not None else None
-        if arr.ndim not in (1, 2):
-            raise ValueError(f"{self.path.name}: expected a 1-D signal or [channels, N], got shape {arr.shape}")
-        return file_sr, arr
+    def __init__(self, path: str | Path, *, channel: int | str = 0, key: str | None = None,
+                 sr: float | None = None):
+        if isinstance(channel, bool) or (isinstance(channel, int) and channel < 0):
+            raise ValueError(f"channel must be a non-negative integer or a name, got {channel!r}")
+        self._file = SignalFile(path, sr=sr)
+        ids = self._file.select(channel, key=key)
+        if len(ids) != 1:
+            self._file.close()
+            raise ValueError(f"{path}: channel {channel!r} names {len(ids)} channels {ids}; choose one")
+        self.path, self.sr, self.channel = self._file.path, self._file.sr, channel
+        self._id = ids[0]
+        self.channels = len(self._file.channels)
+        self.n_samples = self._file.length(self._id)
 
     def read(self, start: int, stop: int) -> torch.Tensor:
         """Samples ``[start, stop)`` of the selected channel as float32 (integer PCM scaled to [-1, 1))."""
-        if self._sf is not None:
-            self._sf.seek(start)
-            block = self._sf.read(stop - start, dtype="float32", always_2d=True)[:, self.channel]
-        else:
-            block = self._array[start:stop] if self._array.ndim == 1 else self._array[self.channel, start:stop]
-            block = pcm_to_float(np.asarray(block))
-        return torch.from_numpy(np.array(block, dtype=np.float32))  # a writable copy (mmap blocks are read-only)
+        return torch.from_numpy(self._file.read(self._id, start, stop))
 
     def mean(self, block: int = DC_BLOCK) -> float:
         """DC offset of the channel (float64 running sum over blocks)."""
@@ -107,8 +67,7 @@ class SignalReader:
         return total / self.n_samples
 
     def close(self) -> None:
-        if self._sf is not None:
-            self._sf.close()
+        self._file.close()
 
 
 @dataclass

@@ -93,7 +93,7 @@ class ClipFiles(Sequence):
         return len(self.paths)
 
     def __getitem__(self, i: int) -> np.ndarray:  # type: ignore[override]
-        from fisher.eval.datasets.audio import read_signal
+        from fisher.signals.reader import read_signal
 
         data, _ = read_signal(self.paths[i], channel=self.channel, sr=self.sr)
         return data

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fisher.eval.datasets.adapters import CWRU_LABELS, cwru_manifest, folder_manifest
-from fisher.eval.datasets.audio import SIGNAL_EXTENSIONS, read_signal
 from fisher.eval.datasets.manifest import SignalItem, check_single_sr, read_manifest, write_manifest
+from fisher.signals.reader import SIGNAL_EXTENSIONS, read_signal
 
 __all__ = [
     "CWRU_LABELS",

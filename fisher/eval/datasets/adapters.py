@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fisher.eval.datasets.audio import SIGNAL_EXTENSIONS
 from fisher.eval.datasets.manifest import SignalItem
+from fisher.signals.reader import SIGNAL_EXTENSIONS
 
 __all__ = ["CWRU_LABELS", "cwru_manifest", "folder_manifest"]
 

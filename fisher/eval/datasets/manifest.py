@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from fisher.eval.datasets.audio import SIGNAL_EXTENSIONS, read_signal
 from fisher.files import atomic_write_text
+from fisher.signals.reader import SIGNAL_EXTENSIONS, read_signal
 
 __all__ = ["SignalItem", "check_single_sr", "read_manifest", "write_manifest"]
 

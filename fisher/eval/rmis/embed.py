@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from fisher.eval.datasets.audio import read_signal
 from fisher.eval.rmis.windows import rmis_windows, segments
 from fisher.files import atomic_write
+from fisher.signals.reader import READER_VERSION, read_signal
 
 __all__ = ["embed_files", "embed_signal", "resample"]
 
@@ -84,7 +84,7 @@ def embed_files(
         path = Path(src.path)
         channel, sr_override = getattr(src, "channel", None), getattr(src, "sr", None)
         settings = {"channel": str(channel), "sr": sr_override, "window_s": window_s, "segment_s": segment_s,
-                    "resample_to": resample_to}  # fmt: skip
+                    "resample_to": resample_to, "reader": READER_VERSION}  # fmt: skip
         cfile = _cache_file(cache, key, path, settings) if cache is not None else None
         if cfile is not None and cfile.is_file():
             out.append(np.load(cfile))
