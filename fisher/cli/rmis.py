@@ -56,7 +56,7 @@ def register(subparsers: Any) -> None:
     fd.add_argument("--seed", type=int, default=111, help="base random state (default 111)")
     fd.add_argument("--k", type=int, default=5, help="neighbours (default 5)")
     fd.add_argument("--segment", type=float, metavar="SECONDS", help="cut files into segments of this length")
-    fd.add_argument("--resample", type=float, metavar="HZ", help="resample every signal to this rate")
+    fd.add_argument("--resample", type=float, metavar="HZ", help="resample every signal to this rate (librosa soxr_hq)")
     fd.add_argument("--curve", action="store_true", help="also compute the multi-split-ratio curve area")
     _common(fd)
     fd.set_defaults(func=run_fd)

@@ -14,7 +14,7 @@ crop offsets from a generator seeded by ``(seed, step, rank)``. So a batch is a 
 rank, world size)``: the *data position* of a run is its step counter and a resumed run sees exactly the batches an
 uninterrupted run would.
 
-Resampler: ``scipy.signal.resample_poly`` (polyphase FIR, Kaiser window β = 5, ``up/down`` = the reduced ratio of
+Resampler: :func:`fisher.signals.resample.resample` with ``method="polyphase"`` (= ``scipy.signal.resample_poly``: polyphase FIR, Kaiser window β = 5, ``up/down`` = the reduced ratio of
 the two integer rates), applied to the crop plus a context margin of ≥ 10·max(up, down)/up input samples on each
 side (inside the signal), which is then trimmed, so the crop edges see real neighbouring samples where they exist.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import torch
@@ -34,6 +33,7 @@ import torch
 from fisher.model.bands import frame_params, log_spectrogram, num_frames, split_bands
 from fisher.model.config import FisherConfig
 from fisher.pretrain.sources import SignalRef, read_signal
+from fisher.signals.resample import ratio, resample
 
 __all__ = ["Batch", "SignalStream", "candidate_rates", "resample_crop"]
 
@@ -56,18 +56,9 @@ def candidate_rates(f_base: float, f_max: float) -> list[int]:
     return rates
 
 
-def _ratio(native: float, target: int) -> tuple[int, int]:
-    if not float(native).is_integer():
-        raise ValueError(f"native rate {native} Hz must be an integer to resample")
-    frac = Fraction(int(target), int(native))
-    return frac.numerator, frac.denominator
-
-
 def resample_crop(ref: SignalRef, target_sr: int, n_out: int, rng: np.random.Generator) -> np.ndarray:
     """A random crop of ``n_out`` samples at ``target_sr`` of one signal (float32 ``[n_out]``)."""
-    from scipy.signal import resample_poly
-
-    up, down = _ratio(ref.sr, target_sr)
+    up, down = ratio(ref.sr, target_sr)
     need = math.ceil(n_out * down / up)  # native samples covering the output
     if need > ref.n_samples:
         raise ValueError(f"{ref.path} is too short for {n_out} samples at {target_sr} Hz")
@@ -78,7 +69,8 @@ def resample_crop(ref: SignalRef, target_sr: int, n_out: int, rng: np.random.Gen
     a = down * int(rng.integers(0, (ref.n_samples - need) // down + 1))
     margin = down * math.ceil(10 * max(up, down) / (up * down))
     lo, hi = max(0, a - margin), min(ref.n_samples, a + need + margin)
-    out = resample_poly(read_signal(ref, lo, hi).astype(np.float64), up, down)
+    # polyphase: the context margins above assume resample_poly's filter (and results were computed with it)
+    out = resample(read_signal(ref, lo, hi), ref.sr, target_sr, method="polyphase", who="pretrain")
     first = (a - lo) * up // down
     seg = out[first : first + n_out]
     if seg.shape[0] < n_out:  # right edge of the signal: pad the last fraction of a sample with zeros

@@ -39,9 +39,9 @@ from fisher.signals.validate import check_sr, pcm_to_float
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "READER_VERSION",
     "SIGNAL_EXTENSIONS",
     "SR_KEYS",
-    "READER_VERSION",
     "ChannelId",
     "SignalFile",
     "read_signal",

@@ -38,6 +38,7 @@ import torch
 
 from fisher.files import atomic_write_path as atomic_write
 from fisher.signals.resample import resample
+from fisher_asd.encoders.base import RESAMPLE_METHOD
 
 from .augment import contrastive_view, fixed_segment, training_segment
 from .losses import contrastive_loss, embedding_spread
@@ -97,7 +98,7 @@ def _segments(clips: list[torch.Tensor], sr: float, native: float, length: int, 
               who: str) -> torch.Tensor:  # fmt: skip
     """Crop (random with ``gen``, else fixed) at ``sr``, then resample to ``native`` → ``[B, N]``."""
     cut = [training_segment(c, length, generator=gen) if gen is not None else fixed_segment(c, length) for c in clips]
-    return torch.stack([resample(c, sr, native, who=who) for c in cut])
+    return torch.stack([resample(c, sr, native, method=RESAMPLE_METHOD, who=who) for c in cut])
 
 
 def _batches(n: int, size: int) -> list[tuple[int, int]]:

@@ -55,6 +55,10 @@ from fisher.signals.validate import as_clips, check_sr
 
 __all__ = ["AudioEncoder", "Encoder", "FrameEncoder", "group_by_length", "to_output"]
 
+#: Resampling of every fisher_asd encoder / stream / training crop (:mod:`fisher.signals.resample`): the detector's
+#: published numbers were computed with ``scipy.signal.resample_poly``, so the exact-ratio polyphase method stays.
+RESAMPLE_METHOD = "polyphase"
+
 
 @runtime_checkable
 class Encoder(Protocol):
@@ -138,7 +142,7 @@ class AudioEncoder(nn.Module):
         sr = check_sr(sr)
         batch = as_clips(waves)
         native = self.sample_rate or sr
-        out = [resample(c, sr, native, who=self.name) for c in batch.clips]
+        out = [resample(c, sr, native, method=RESAMPLE_METHOD, who=self.name) for c in batch.clips]
         for i, c in enumerate(out):
             if c.shape[0] < self.min_samples:
                 raise ValueError(

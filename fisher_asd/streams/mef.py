@@ -39,7 +39,7 @@ from fisher.signals.resample import resample
 from fisher.signals.validate import as_clips, check_sr
 from fisher_asd.adapters.heads import HEAD_DIM, ProjectionHead
 from fisher_asd.adapters.lora import inject_lora, lora_parameters, merge_lora, unmerge_lora
-from fisher_asd.encoders.base import AudioEncoder, group_by_length, to_output
+from fisher_asd.encoders.base import RESAMPLE_METHOD, AudioEncoder, group_by_length, to_output
 
 __all__ = ["STREAMS", "LoRASpec", "Stream", "StreamSet", "StreamSpec", "adapted_copy", "build_streams"]
 
@@ -207,7 +207,7 @@ class StreamSet(nn.Module):
         batch = as_clips(waves)
         groups = self._groups() if share_prefix else [([s], 0) for s in self.streams.values()]
         rates = {s.encoder.sample_rate or sr for s in self.streams.values()}
-        native = {r: [resample(c, sr, r, who="streams") for c in batch.clips] for r in rates}
+        native = {r: [resample(c, sr, r, method=RESAMPLE_METHOD, who="streams") for c in batch.clips] for r in rates}
         modes = {n: s.training for n, s in self.streams.items()}
         was_training = self.training
         self.eval()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,9 @@ from tqdm.auto import tqdm
 from fisher.eval.rmis.windows import rmis_windows, segments
 from fisher.files import atomic_write
 from fisher.signals.reader import READER_VERSION, read_signal
+from fisher.signals.resample import DEFAULT_METHOD, resample
 
-__all__ = ["embed_files", "embed_signal", "resample"]
-
-
-def resample(x: np.ndarray, sr: float, target: float) -> np.ndarray:
-    """Polyphase resampling (scipy ``resample_poly``) from ``sr`` to ``target`` Hz (both integral)."""
-    if sr == target:
-        return x
-    if float(sr) != int(sr) or float(target) != int(target):
-        raise ValueError(f"resampling needs integer rates, got {sr:g} -> {target:g} Hz")
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(int(target), int(sr))
-    return resample_poly(x, ratio.numerator, ratio.denominator).astype(np.float32)
+__all__ = ["embed_files", "embed_signal"]
 
 
 def embed_signal(
@@ -84,14 +72,14 @@ def embed_files(
         path = Path(src.path)
         channel, sr_override = getattr(src, "channel", None), getattr(src, "sr", None)
         settings = {"channel": str(channel), "sr": sr_override, "window_s": window_s, "segment_s": segment_s,
-                    "resample_to": resample_to, "reader": READER_VERSION}  # fmt: skip
+                    "resample_to": resample_to, "resampler": DEFAULT_METHOD, "reader": READER_VERSION}  # fmt: skip
         cfile = _cache_file(cache, key, path, settings) if cache is not None else None
         if cfile is not None and cfile.is_file():
             out.append(np.load(cfile))
             continue
         x, sr = read_signal(path, channel=channel, sr=sr_override)
         if resample_to is not None:
-            x, sr = resample(x, sr, float(resample_to)), float(resample_to)
+            x, sr = resample(x, sr, float(resample_to), who="rmis"), float(resample_to)
         rates.setdefault(sr, path)
         if single_sr and len(rates) > 1:
             (r1, p1), (r2, p2) = list(rates.items())[:2]
