@@ -151,9 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)  # the trainer's initialisation (seed 0): the exact starting point of pretraining
     fc = Fisher.from_pretrained(args.out / "student").config
     random_init = Fisher(fc)
-    encoders = {"logstft": LogSTFT(), "fisher random init": FisherEncoder(random_init),
-                "fisher pretrained (student)": FisherEncoder(Fisher.from_pretrained(args.out / "student")),
-                "fisher pretrained (teacher)": FisherEncoder(Fisher.from_pretrained(args.out / "teacher"))}
+    encoders = {"logstft": LogSTFT(), "fisher random init": FisherEncoder.rmis(random_init),
+                "fisher pretrained (student)": FisherEncoder.rmis(Fisher.from_pretrained(args.out / "student")),
+                "fisher pretrained (teacher)": FisherEncoder.rmis(Fisher.from_pretrained(args.out / "teacher"))}
     results = {name: evaluate(enc, data) for name, enc in encoders.items()}
     cols = list(next(iter(results.values())))
     print(f"\nmodel: depth {fc.depth}, dim {fc.embed_dim}, heads {fc.num_heads}, band width {fc.band_width}; "

@@ -75,7 +75,7 @@ def _emit(args: argparse.Namespace, report: Any, text: str) -> int:
 
 
 def _encoder(args: argparse.Namespace) -> Any:
-    from fisher.eval.rmis.encoders import resolve_encoder
+    from fisher.eval.encoders import resolve_encoder
 
     return resolve_encoder(args.encoder, allow_pickle=args.allow_pickle)
 

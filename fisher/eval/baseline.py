@@ -37,6 +37,8 @@ class LogSTFT:
     """
 
     name = "logstft"
+    sample_rate = None  # works at the input's own rate
+    dim = None  # depends on the rate: embedding_dim(sr)
 
     def __init__(self, bins_per_band: int = 1) -> None:
         if isinstance(bins_per_band, bool) or not isinstance(bins_per_band, (int, np.integer)):
@@ -86,12 +88,13 @@ class LogSTFT:
         dim = (n_fft // 2 + 1) // self.bins_per_band
         return mean[: dim * self.bins_per_band].reshape(dim, self.bins_per_band).mean(dim=1)
 
-    def embed(self, wave: Any, sr: float) -> Any:
-        """Embed clips.
+    def embed(self, wave: Any, sr: float, *, batch_size: int = 8) -> Any:
+        """Embed clips (:class:`fisher.eval.encoders.Encoder` protocol).
 
         Args:
             wave: 1-D clip ``[N]``, batch ``[B, N]`` or list of 1-D clips (float in [-1, 1) or integer PCM).
             sr: sampling rate in Hz.
+            batch_size: accepted for the protocol; clips are processed one by one (bounded memory).
 
         Returns:
             float32 ``[B, dim]`` (``[dim]`` for a 1-D input), ``dim = embedding_dim(sr)``; a torch tensor if the

@@ -1,6 +1,9 @@
 """Audio encoders of ``fisher_asd``: protocol, registry and the built-ins.
 
-Protocol and registry: :mod:`fisher_asd.encoders.base` (read its docstring), :mod:`fisher_asd.encoders.registry`.
+Protocol: :class:`fisher.eval.encoders.Encoder` (shared with the RMIS runners; read :mod:`fisher.eval.encoders`),
+extended for trainable torch encoders in :mod:`fisher_asd.encoders.base`; registry: :mod:`fisher_asd.encoders.registry`.
+``fisher`` and ``logstft`` are the library's own :class:`fisher.eval.encoders.FisherEncoder` and
+:class:`fisher.eval.baseline.LogSTFT` (``LogSTFTEncoder`` is the same class).
 ``BEATs`` needs only torch; ``ClapEncoder`` / ``WavLMEncoder`` / ``ASTEncoder`` need the ``[asd]`` extra
 (``transformers``) and are imported lazily on attribute access (not listed in ``__all__``, so that
 ``from fisher_asd.encoders import *`` also works without the extra).
@@ -11,12 +14,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from fisher.eval.baseline import LogSTFT as LogSTFTEncoder
+from fisher.eval.encoders import FisherEncoder
+
 from .base import AudioEncoder, Encoder, FrameEncoder
 from .beats import BEATs, BEATsConfig
 from .beats.encoder import BEATsEncoder
 from .fbank import kaldi_fbank
-from .fisher_adapter import FisherEncoder
-from .logstft import LogSTFTEncoder
 from .registry import available_encoders, create_encoder, register_encoder, unregister_encoder
 
 __all__ = [

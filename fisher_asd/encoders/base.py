@@ -1,8 +1,9 @@
-"""The encoder protocol of ``fisher_asd`` and a base class for torch encoders.
+"""The trainable extension of the encoder protocol and a base class for torch encoders.
 
 Protocol (what the detector relies on)
 --------------------------------------
-Every encoder — built-in or user-registered — provides:
+Every encoder — built-in or user-registered — provides the library's one protocol,
+:class:`fisher.eval.encoders.Encoder` (re-exported here), restated:
 
 ``name: str``
     Registry name (``"beats"``, ``"clap"``, …).
@@ -50,6 +51,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fisher.eval.encoders import Encoder
 from fisher.signals.resample import resample
 from fisher.signals.validate import as_clips, check_sr
 
@@ -58,19 +60,6 @@ __all__ = ["AudioEncoder", "Encoder", "FrameEncoder", "group_by_length", "to_out
 #: Resampling of every fisher_asd encoder / stream / training crop (:mod:`fisher.signals.resample`): the detector's
 #: published numbers were computed with ``scipy.signal.resample_poly``, so the exact-ratio polyphase method stays.
 RESAMPLE_METHOD = "polyphase"
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """Minimal encoder: name, native rate, dimension and ``embed``."""
-
-    name: str
-    sample_rate: int | None
-    dim: int | None
-
-    def embedding_dim(self, sr: float) -> int: ...
-
-    def embed(self, waves: Any, sr: float, *, batch_size: int = 8) -> np.ndarray | torch.Tensor: ...
 
 
 @runtime_checkable

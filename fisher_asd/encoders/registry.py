@@ -82,15 +82,15 @@ def create_encoder(name: str, /, **kwargs: Any) -> Encoder:
 
 # ---------------------------------------------------------------------------------------------- built-ins
 def _fisher(**kwargs: Any):
-    from .fisher_adapter import FisherEncoder
+    from fisher.eval.encoders import FisherEncoder
 
     return FisherEncoder(**kwargs)
 
 
 def _logstft(**kwargs: Any):
-    from .logstft import LogSTFTEncoder
+    from fisher.eval.baseline import LogSTFT
 
-    return LogSTFTEncoder(**kwargs)
+    return LogSTFT(**kwargs)
 
 
 def _beats(checkpoint: Any = None, config: Any = None, **kwargs: Any):

@@ -19,9 +19,9 @@ from fisher.eval.dcase.layout import DcaseClip, scan_dcase
 from fisher.eval.dcase.metrics import DcaseResult, evaluate
 from fisher.eval.dcase.names import check_year
 from fisher.eval.dcase.scores import write_score_files
+from fisher.eval.encoders import resolve_encoder
 from fisher.eval.rmis.anomaly import anomaly_scores
 from fisher.eval.rmis.embed import embed_files
-from fisher.eval.rmis.encoders import resolve_encoder
 from fisher.eval.rmis.fault import FaultResult, fault_diagnosis, split_ratio_curve
 from fisher.eval.rmis.score import dcase_dataset_score
 

@@ -1,0 +1,188 @@
+"""The one encoder protocol (:class:`Encoder`), the FISHER adapter and encoder names for the evaluation runners.
+
+Every encoder of the library — the RMIS runners (:mod:`fisher.eval.rmis`), the detector's streams
+(:mod:`fisher_asd`), user encoders — provides:
+
+``name: str``
+    Short name (registry name in ``fisher_asd``: ``"fisher"``, ``"beats"``, ``"logstft"`` …).
+``sample_rate: int | None``
+    Native rate in Hz (input at another rate is resampled explicitly); ``None``: works at any rate, never resamples.
+``dim: int | None``
+    Size of one embedding; ``None`` when it depends on the input rate (then ``embedding_dim(sr)``).
+``embedding_dim(sr) -> int``
+    Size of one embedding for input at ``sr`` Hz.
+``embed(clips, sr, *, batch_size=8) -> [B, dim]``
+    ``clips``: one clip ``[N]``, a batch ``[B, N]`` or a list of 1-D clips, float in [-1, 1) or integer PCM
+    (:func:`fisher.signals.validate.as_clips`); ``sr`` in Hz (required). float32 ``[B, dim]`` (``[dim]`` for one
+    1-D clip), numpy unless the input was torch. Deterministic, evaluation mode, no gradient.
+
+Optional: ``cache_key: str`` (identity of weights + recipe; the RMIS embedding cache keys on it) and
+``pad_windows: bool`` (RMIS windows shorter than a full analysis window are zero-padded).
+
+Written once here: :class:`FisherEncoder` (FISHER with an embedding recipe) — the weight-free baseline
+:class:`fisher.eval.baseline.LogSTFT` implements the protocol itself.
+
+:func:`resolve_encoder` (RMIS runners, CLI ``fisher rmis``) accepts
+
+* ``"logstft"`` - the weight-free :class:`fisher.eval.baseline.LogSTFT` baseline;
+* ``"random-tiny"`` / ``"random-mini"`` / ``"random-small"`` - FISHER with random weights (``torch.manual_seed(0)``),
+  for smoke tests and as a no-pretraining reference;
+* a FISHER name / hub id / directory / ``.pt`` file (:meth:`fisher.Fisher.from_pretrained`);
+* any FISHER spec above with ``@bf16`` / ``@int8`` appended: the same model at reduced inference precision
+  (:mod:`fisher.inference.precision`), e.g. ``"random-tiny@bf16"``;
+* a :class:`fisher.Fisher` instance or any object with ``embed(wave, sr)`` (give it a ``cache_key`` attribute to
+  enable embedding caches).
+
+FISHER runs there with the RMIS recipe (:meth:`FisherEncoder.rmis`): one embedding per window (``long="truncate"``,
+``pad_frames=True`` - the normalised spectrogram is zero-padded to 1024 frames), bands concatenated. The baseline
+does not zero-pad short clips (a padded window would add log(1e-10) frames to its averages).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from typing import Any, Protocol, runtime_checkable
+
+from fisher.signals.validate import check_sr
+
+__all__ = ["Encoder", "FisherEncoder", "resolve_encoder", "weights_fingerprint"]
+
+
+def weights_fingerprint(module: Any) -> str:
+    """16 hex digits of a SHA-256 over a torch module's state dict (names, shapes, dtypes and values)."""
+    import torch
+
+    h = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{name}:{tuple(t.shape)}:{t.dtype}".encode())
+        if t.numel():
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """The encoder protocol (module doc): name, native rate, dimension and ``embed``."""
+
+    name: str
+    sample_rate: int | None
+    dim: int | None
+
+    def embedding_dim(self, sr: float) -> int: ...
+
+    def embed(self, waves: Any, sr: float, *, batch_size: int = 8) -> Any: ...
+
+
+class FisherEncoder:
+    """:class:`fisher.Fisher` as an :class:`Encoder`: works at the input's own rate (never resamples).
+
+    Args:
+        model: a :class:`fisher.Fisher`, a :class:`fisher.FisherConfig` (random weights) or a name / path for
+            :meth:`fisher.Fisher.from_pretrained`.
+        name: encoder name (reports, registry).
+        pool: ``"concat"`` (per-band CLS vectors concatenated: ``num_bands(sr) · D``, so ``dim`` is ``None``) or
+            ``"mean"`` (``D``: 192 / 256 / 384 for tiny / mini / small).
+        long: clips longer than one 1024-frame window: ``"chunk"`` (windows averaged) or ``"truncate"``.
+        pad_frames: zero-pad the normalised spectrogram of a short clip to 1024 frames (the RMIS recipe).
+        batch_size: windows per forward pass (default of :meth:`embed`). precision: ``"fp32"`` / ``"bf16"`` /
+            ``"int8"`` (:mod:`fisher.inference.precision`). device: torch device. local_files_only: for names.
+    """
+
+    sample_rate = None
+
+    def __init__(self, model: Any = "small", *, name: str = "fisher", pool: str = "concat", long: str = "chunk",
+                 pad_frames: bool = False, batch_size: int = 8, precision: str = "fp32", device: Any = None,
+                 local_files_only: bool | None = None) -> None:
+        from fisher.inference.precision import PRECISIONS
+        from fisher.model.config import FisherConfig
+        from fisher.model.network import Fisher
+
+        if pool not in ("concat", "mean"):
+            raise ValueError(f"pool must be 'concat' or 'mean' (one vector per clip), got {pool!r}")
+        if long not in ("chunk", "truncate"):
+            raise ValueError(f"long must be 'chunk' or 'truncate', got {long!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if isinstance(model, FisherConfig):
+            model = Fisher(model)
+        elif isinstance(model, (str, os.PathLike)):
+            model = Fisher.from_pretrained(model, local_files_only=local_files_only)
+        elif not isinstance(model, Fisher):
+            raise TypeError(f"model must be a Fisher, a FisherConfig, a name or a path, got {type(model).__name__}")
+        self.model = model.eval()
+        self.name, self.pool, self.long, self.pad_frames = name, pool, long, bool(pad_frames)
+        self.batch_size, self.precision, self.device = batch_size, precision, device
+        self.dim = model.embed_dim if pool == "mean" else None
+
+    @classmethod
+    def rmis(cls, model: Any, name: str = "fisher", *, precision: str = "fp32", **kwargs: Any) -> FisherEncoder:
+        """The RMIS recipe: one embedding per window (``long="truncate"``, ``pad_frames=True``), bands concatenated."""
+        return cls(model, name=name, long="truncate", pad_frames=True, precision=precision, **kwargs)
+
+    @property
+    def pad_windows(self) -> bool:
+        return self.pad_frames
+
+    @functools.cached_property
+    def cache_key(self) -> str:
+        """Weights fingerprint + recipe (``fisher-<16 hex>-concat-rmis`` for the RMIS recipe)."""
+        recipe = "rmis" if (self.long, self.pad_frames) == ("truncate", True) else f"{self.long}-pad{int(self.pad_frames)}"
+        suffix = "" if self.precision == "fp32" else f"-{self.precision}"
+        return f"fisher-{weights_fingerprint(self.model)}-{self.pool}-{recipe}{suffix}"
+
+    def embedding_dim(self, sr: float) -> int:
+        """``num_bands(sr) · D`` for ``pool="concat"``, ``D`` for ``"mean"``."""
+        return self.model.embedding_dim(check_sr(sr), self.pool)
+
+    def embed(self, waves: Any, sr: float, *, batch_size: int | None = None) -> Any:
+        """``[B, embedding_dim(sr)]`` float32 (``[dim]`` for one clip); numpy unless the input was torch."""
+        return self.model.embed(waves, sr, pool=self.pool, long=self.long, pad_frames=self.pad_frames,
+                                batch_size=batch_size or self.batch_size, precision=self.precision,
+                                device=self.device)
+
+    def frames(self, waves: Any, sr: float) -> Any:
+        raise NotImplementedError(
+            "FisherEncoder has no frame-level (trainable) variant; fisher_asd uses FISHER frozen via embed()"
+        )
+
+    def __repr__(self) -> str:
+        return f"FisherEncoder({self.name!r}, pool={self.pool!r}, long={self.long!r}, model={self.model.extra_repr()})"
+
+
+def resolve_encoder(spec: Any, *, allow_pickle: bool = False) -> Any:
+    """Turn an encoder name / path / object into an encoder (see the module doc)."""
+    if not isinstance(spec, str):
+        from fisher.model.network import Fisher
+
+        if isinstance(spec, Fisher):
+            return FisherEncoder.rmis(spec)
+        if not callable(getattr(spec, "embed", None)):
+            raise TypeError(f"an encoder needs an embed(wave, sr) method; got {type(spec).__name__}")
+        return spec
+    from fisher.inference.precision import PRECISIONS
+
+    head, _, tail = spec.rpartition("@")
+    spec, precision = (head, tail) if head and tail in PRECISIONS else (spec, "fp32")  # "@rev" of hub ids stays
+    if spec == "logstft":
+        if precision != "fp32":
+            raise ValueError("the logstft baseline has no reduced-precision variant")
+        from fisher.eval.baseline import LogSTFT
+
+        return LogSTFT()
+    if spec.startswith("random-"):
+        import torch
+
+        from fisher.model.config import FisherConfig
+        from fisher.model.network import Fisher
+
+        scale = spec[len("random-") :]
+        cfg = FisherConfig.preset(scale)  # raises for unknown scales
+        torch.manual_seed(0)
+        return FisherEncoder.rmis(Fisher(cfg), name=f"fisher-{scale}-random", precision=precision)
+    from fisher.model.network import Fisher
+
+    return FisherEncoder.rmis(Fisher.from_pretrained(spec, allow_pickle=allow_pickle), name=f"fisher:{spec}",
+                              precision=precision)
