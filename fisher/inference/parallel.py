@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fisher.files import atomic_write, atomic_write_text
+from fisher.files import atomic_write, atomic_write_text, read_json_manifest, write_json_manifest
 
 __all__ = ["FORMAT", "ShardEmbedder", "embed_files_ray", "embed_files_sequential", "embed_shard", "load_embeddings"]
 
@@ -139,9 +138,9 @@ def _finish(out_dir: Path, paths: list[str], shard_size: int, done: dict[int, tu
         writer.writerow([p, _shard_file(out_dir, i // shard_size).name, i % shard_size])
     atomic_write_text(out_dir / "index.csv", buf.getvalue())
     shards = [{"file": _shard_file(out_dir, s).name, "rows": done[s][0]} for s in sorted(done)]
-    manifest = {"format": FORMAT, "version": __version__, "engine": engine, "n": len(paths), "dim": dims.pop(),
+    manifest = {"version": __version__, "engine": engine, "n": len(paths), "dim": dims.pop(),
                 "shard_size": shard_size, "shards": shards, "settings": settings}  # fmt: skip
-    atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_json_manifest(out_dir / "manifest.json", FORMAT, manifest)
     return out_dir
 
 
@@ -201,12 +200,7 @@ def _require_ray() -> Any:
 def load_embeddings(out_dir: str | Path, *, mmap: bool = False) -> tuple[list[str], np.ndarray]:
     """``(paths, embeddings float32 [N, dim])`` in input order from a directory written by either engine."""
     out = Path(out_dir)
-    path = out / "manifest.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{out} holds no finished embedding run (no manifest.json)")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise ValueError(f"{path}: unsupported format {manifest.get('format')!r} (expected {FORMAT!r})")
+    manifest = read_json_manifest(out / "manifest.json", FORMAT, "finished embedding run")
     with open(out / "index.csv", encoding="utf-8", newline="") as fh:
         paths = [row["path"] for row in csv.DictReader(fh)]
     parts = [np.load(out / s["file"], mmap_mode="r" if mmap else None, allow_pickle=False) for s in manifest["shards"]]

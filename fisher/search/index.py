@@ -18,14 +18,13 @@ An index is described by a JSON-safe *spec*: a backend name (:data:`BACKENDS`) o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fisher.files import atomic_write, atomic_write_text
+from fisher.files import atomic_write, read_json_manifest, write_json_manifest
 from fisher.search.knn import BANK_BLOCK, METRICS, QUERY_BLOCK, as_matrix, knn_search
 
 __all__ = ["BACKENDS", "DEFAULTS", "FORMAT", "ExactIndex", "VectorIndex", "build_index", "index_spec", "is_exact_default",
@@ -103,20 +102,13 @@ def build_index(vectors: Any, spec: Any = "exact", *, metric: str = "l2") -> Vec
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
-    path = Path(directory) / "index.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{directory} is not a saved index (no index.json)")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise ValueError(f"{path}: unsupported format {manifest.get('format')!r} (expected {FORMAT!r})")
-    return manifest
+    return read_json_manifest(Path(directory) / "index.json", FORMAT, "index")
 
 
 def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
     from fisher import __version__
 
-    text = json.dumps({"format": FORMAT, "version": __version__, **manifest}, indent=2, sort_keys=True) + "\n"
-    atomic_write_text(Path(directory) / "index.json", text)
+    write_json_manifest(Path(directory) / "index.json", FORMAT, {"version": __version__, **manifest})
 
 
 def load_index(directory: str | Path, *, mmap: bool = False) -> Any:

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from fisher.files import atomic_write_path as atomic_write
+from fisher.files import read_json_manifest
 from fisher.search.index import is_exact_default
 
 from .bank import MemoryBank
@@ -117,12 +118,7 @@ def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | Non
     from safetensors.numpy import load_file as load_np
     from safetensors.torch import load_file as load_pt
 
-    path = directory / "detector.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{directory} is not a saved detector (no detector.json)")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise ValueError(f"{path}: unsupported format {manifest.get('format')!r} (expected {FORMAT!r})")
+    manifest = read_json_manifest(directory / "detector.json", FORMAT, "detector")
     encoders = {c["name"]: c["encoder"] for c in manifest["streams"]}
     given = backbones or {}
     missing = [n for n in manifest["instance_streams"] if n not in given and encoders[n] not in given]
