@@ -46,6 +46,7 @@ import os
 from typing import Any, Protocol, runtime_checkable
 
 from fisher.signals.validate import check_sr
+from fisher.types import ArrayLike, SampleRate, WaveLike
 
 __all__ = ["Encoder", "FisherEncoder", "resolve_encoder", "weights_fingerprint"]
 
@@ -73,7 +74,7 @@ class Encoder(Protocol):
 
     def embedding_dim(self, sr: float) -> int: ...
 
-    def embed(self, waves: Any, sr: float, *, batch_size: int = 8) -> Any: ...
+    def embed(self, waves: WaveLike, sr: SampleRate, *, batch_size: int = 8) -> ArrayLike: ...
 
 
 class FisherEncoder:
@@ -137,7 +138,7 @@ class FisherEncoder:
         """``num_bands(sr) · D`` for ``pool="concat"``, ``D`` for ``"mean"``."""
         return self.model.embedding_dim(check_sr(sr), self.pool)
 
-    def embed(self, waves: Any, sr: float, *, batch_size: int | None = None) -> Any:
+    def embed(self, waves: WaveLike, sr: SampleRate, *, batch_size: int | None = None) -> ArrayLike:
         """``[B, embedding_dim(sr)]`` float32 (``[dim]`` for one clip); numpy unless the input was torch."""
         return self.model.embed(waves, sr, pool=self.pool, long=self.long, pad_frames=self.pad_frames,
                                 batch_size=batch_size or self.batch_size, precision=self.precision,

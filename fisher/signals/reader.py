@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from fisher.signals.validate import check_sr, pcm_to_float
+from fisher.types import PathLike, SampleRate
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -93,7 +94,7 @@ class SignalFile:
         default_sr: rate for files that state none (e.g. a pretraining config's ``npz_sr``); ignored otherwise.
     """
 
-    def __init__(self, path: str | Path, *, sr: float | None = None, default_sr: float | None = None) -> None:
+    def __init__(self, path: PathLike, *, sr: SampleRate | None = None, default_sr: SampleRate | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"signal file not found: {self.path}")
@@ -246,7 +247,7 @@ class SignalFile:
         self._arrays.clear()
 
 
-def read_signal(path: str | Path, *, channel: Any = None, sr: float | None = None,
+def read_signal(path: PathLike, *, channel: ChannelId | None = None, sr: SampleRate | None = None,
                 key: str | None = None) -> tuple[np.ndarray, float]:
     """Load one channel (or the ``"mean"`` of channels) of a signal file, whole.
 

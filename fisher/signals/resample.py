@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from fisher.signals.validate import check_sr
+from fisher.types import ArrayLike, SampleRate
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "ratio", "resample", "resample_clips", "resampled_length"]
 
@@ -64,7 +65,8 @@ def resampled_length(n: int, sr_in: float, sr_out: float, *, method: str = DEFAU
     return math.ceil(n * (sr_out / sr_in))  # as librosa.resample(fix=True)
 
 
-def resample(x: Any, sr_in: float, sr_out: float, *, method: str = DEFAULT_METHOD, who: str = "fisher") -> Any:
+def resample(x: ArrayLike, sr_in: SampleRate, sr_out: SampleRate, *, method: str = DEFAULT_METHOD,
+             who: str = "fisher") -> ArrayLike:
     """Resample a 1-D signal from ``sr_in`` to ``sr_out`` Hz.
 
     Args:
@@ -99,7 +101,7 @@ def resample(x: Any, sr_in: float, sr_out: float, *, method: str = DEFAULT_METHO
     return torch.from_numpy(y) if is_torch else y
 
 
-def resample_clips(clips: list[Any], sr_in: float, sr_out: float, *, method: str = DEFAULT_METHOD,
-                   who: str = "fisher") -> list[Any]:
+def resample_clips(clips: list[ArrayLike], sr_in: SampleRate, sr_out: SampleRate, *, method: str = DEFAULT_METHOD,
+                   who: str = "fisher") -> list[ArrayLike]:
     """:func:`resample` applied to each clip of a list."""
     return [resample(c, sr_in, sr_out, method=method, who=who) for c in clips]
