@@ -33,7 +33,14 @@ import numpy as np
 
 from fisher.eval.datasets import cwru_manifest, folder_manifest
 from fisher.eval.metrics import partial_auc, roc_auc
-from fisher.eval.rmis import embed_files, fault_diagnosis, knn_logits, knn_mean_distance, macro_accuracy, resolve_encoder
+from fisher.eval.rmis import (
+    embed_files,
+    fault_diagnosis,
+    knn_logits,
+    knn_mean_distance,
+    macro_accuracy,
+    resolve_encoder,
+)
 
 
 def cwru_leave_one_load_out(root: Path, encoder, cache) -> float:

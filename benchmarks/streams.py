@@ -39,8 +39,8 @@ def build(seed: int = 0):
     """The six streams at full size with random weights (adapters non-zero so that merging matters)."""
     import transformers as tf
 
-    from fisher_asd.encoders import BEATsEncoder, create_encoder
     from fisher_asd.adapters.lora import lora_modules
+    from fisher_asd.encoders import BEATsEncoder, create_encoder
     from fisher_asd.streams.mef import build_streams
 
     torch.manual_seed(seed)

@@ -66,7 +66,7 @@ def rewrite_name(name: str, table: list[tuple[str, str]]) -> str:
     return name
 
 
-RELATIVE = re.compile(r"^(\s*from\s+)(\.+)([A-Za-z_][\w.]*)?(\s+import\b)", re.M)
+RELATIVE = re.compile(r"^(\s*from\s+)(\.+)([A-Za-z_][\w.]*)?(\s+import\b)", re.MULTILINE)
 
 
 def module_name(path: Path) -> str | None:
@@ -93,7 +93,7 @@ def absolutize(text: str, module: str, is_package: bool, moved: bool, table: lis
     return RELATIVE.sub(repl, text)
 
 
-FROM_IMPORT = re.compile(r"^(\s*)from\s+((?:fisher_asd|fisher)(?:\.\w+)*)\s+import\s+(\w+)(\s+as\s+\w+)?[ \t]*$", re.M)
+FROM_IMPORT = re.compile(r"^(\s*)from\s+((?:fisher_asd|fisher)(?:\.\w+)*)\s+import\s+(\w+)(\s+as\s+\w+)?[ \t]*$", re.MULTILINE)
 PUBLIC_FUNCTIONS = {"fisher.spectrogram"}  # ``from fisher import spectrogram`` is the function, not the module
 
 

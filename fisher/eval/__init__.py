@@ -1,1 +1,1 @@
-"""The ``eval`` subpackage."""
+"""Judging embeddings: the encoder protocol, metrics, the DCASE and RMIS protocols, datasets and the log-STFT baseline."""

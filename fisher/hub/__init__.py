@@ -1,1 +1,1 @@
-"""The ``hub`` subpackage."""
+"""Getting weights: the pretrained-model registry, name resolution, checkpoint reading / writing and legacy key maps."""

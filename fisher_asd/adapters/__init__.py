@@ -1,1 +1,1 @@
-"""The ``adapters`` subpackage."""
+"""Trainable parts on frozen encoders: LoRA adapters and projection heads."""
