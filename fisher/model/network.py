@@ -11,13 +11,13 @@ Every band is an independent sequence (no cross-band attention, no band embeddin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import torch
 from einops import rearrange
 from torch import nn
 
+from fisher.inference.embed import embed
+from fisher.inference.streaming import embed_file
 from fisher.model.bands import frame_params, num_bands
 from fisher.model.config import FisherConfig
 from fisher.model.vit import Block, sincos_table
@@ -122,39 +122,9 @@ class Fisher(nn.Module):
         return self.encode_tokens(self.patch_tokens(bands))[:, 0]
 
     # ------------------------------------------------------------------ public API
-    def embed(
-        self,
-        wave: Any,
-        sr: float,
-        *,
-        pool: str = "concat",
-        long: str = "chunk",
-        pad_frames: bool = False,
-        batch_size: int = 8,
-        device: str | torch.device | None = None,
-        precision: str = "fp32",
-        show_progress: bool = False,
-    ) -> np.ndarray | torch.Tensor:
-        """Embed clips; see :func:`fisher.inference.embed.embed` for the full contract.
-
-        Returns ``[dim]`` for one 1-D clip, ``[B, dim]`` for a batch (``[.., bands, D]`` with ``pool="none"``);
-        numpy float32, or a torch tensor when the input was torch.
-        """
-        from fisher.inference.embed import embed
-
-        return embed(self, wave, sr, pool=pool, long=long, pad_frames=pad_frames, batch_size=batch_size,
-                     device=device, precision=precision, show_progress=show_progress)
-
-    def embed_file(self, path: str | Path, **kwargs: Any) -> Any:
-        """Embed a long recording from disk in bounded memory → :class:`fisher.inference.streaming.FileEmbedding`
-        (per-window embeddings, their times in seconds, and the pooled embedding).
-
-        Keyword arguments: ``channel``, ``key`` (npz array), ``sr`` (when the file does not state it), ``pool``,
-        ``batch_size``, ``precision``, ``device``; see :func:`fisher.inference.streaming.iter_file_windows`.
-        """
-        from fisher.inference.streaming import embed_file
-
-        return embed_file(self, path, **kwargs)
+    # The embedding recipe is declared once, in fisher.inference; these are the same functions bound as methods.
+    embed = embed
+    embed_file = embed_file
 
     @classmethod
     def from_pretrained(
