@@ -41,10 +41,10 @@ def build(seed: int = 0):
 
     from fisher_asd.adapters.lora import lora_modules
     from fisher_asd.encoders import BEATsEncoder, create_encoder
-    from fisher_asd.streams.mef import build_streams
+    from fisher_asd.streams.mef import build_stream_set
 
     torch.manual_seed(seed)
-    streams = build_streams(
+    streams = build_stream_set(
         beats=BEATsEncoder.from_config(),
         clap=create_encoder("clap", config=tf.ClapAudioConfig()),
         wavlm=create_encoder("wavlm", config=tf.WavLMConfig()),

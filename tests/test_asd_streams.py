@@ -12,7 +12,7 @@ transformers = pytest.importorskip("transformers")
 
 from fisher_asd.adapters.lora import LORA_TARGETS, lora_modules
 from fisher_asd.encoders import BEATsConfig, BEATsEncoder, create_encoder
-from fisher_asd.streams.mef import STREAMS, StreamSet, adapted_copy, build_streams
+from fisher_asd.streams.mef import STREAMS, StreamSet, adapted_copy, build_stream_set
 from tests.asd_configs import TINY_AST, TINY_BEATS, TINY_CLAP, TINY_WAVLM, noise
 
 TINY_AST_128 = {**TINY_AST, "max_length": 128}
@@ -28,7 +28,7 @@ def randomize_lora(module):
 @pytest.fixture(scope="module")
 def tiny_streams() -> StreamSet:
     torch.manual_seed(0)
-    streams = build_streams(
+    streams = build_stream_set(
         beats=BEATsEncoder.from_config(BEATsConfig.iter3_plus(**TINY_BEATS)),
         clap=create_encoder("clap", config=transformers.ClapAudioConfig(**TINY_CLAP)),
         wavlm=create_encoder("wavlm", config=transformers.WavLMConfig(**TINY_WAVLM)),
@@ -105,18 +105,18 @@ def test_adapted_copy_errors():
 
 def test_build_streams_errors():
     with pytest.raises(ValueError, match="at least one"):
-        build_streams()
+        build_stream_set()
     with pytest.raises(ValueError, match="need encoder"):
-        build_streams(names=("wavlm",))
+        build_stream_set(names=("wavlm",))
     with pytest.raises(ValueError, match="unknown stream"):
-        build_streams(names=("mfcc",))
+        build_stream_set(names=("mfcc",))
 
 
 # --------------------------------------------------------------------------- full size (random weights, offline)
 @pytest.fixture(scope="module")
 def full_streams() -> StreamSet:
     torch.manual_seed(0)
-    return build_streams(
+    return build_stream_set(
         beats=BEATsEncoder.from_config(),
         clap=create_encoder("clap", config=transformers.ClapAudioConfig()),
         wavlm=create_encoder("wavlm", config=transformers.WavLMConfig()),

@@ -18,7 +18,7 @@ ancestors are new objects; every other module (all frozen) is shared with the or
 and :meth:`StreamSet.embed` computes that prefix (resampling, fbank / mel, patch embedding, frozen blocks) once per
 batch, then finishes each stream from it. ``share_prefix=False`` runs every stream independently (same numbers).
 
-API: ``build_streams(beats=..., clap=..., wavlm=..., ast=...) -> StreamSet``; ``StreamSet.embed(waves, sr)`` →
+API: ``build_stream_set(beats=..., clap=..., wavlm=..., ast=...) -> StreamSet``; ``StreamSet.embed(waves, sr)`` →
 ``{stream name: [B, 256]}``; ``StreamSet.merge_lora()`` / ``unmerge_lora()``; ``Stream.forward(x)`` (differentiable,
 ``x`` ``[B, N]`` at the encoder's rate) for training heads / adapters.
 """
@@ -41,7 +41,7 @@ from fisher_asd.adapters.heads import HEAD_DIM, ProjectionHead
 from fisher_asd.adapters.lora import inject_lora, lora_parameters, merge_lora, unmerge_lora
 from fisher_asd.encoders.base import RESAMPLE_METHOD, AudioEncoder, group_by_length, to_output
 
-__all__ = ["STREAMS", "LoRASpec", "Stream", "StreamSet", "StreamSpec", "adapted_copy", "build_streams"]
+__all__ = ["STREAMS", "LoRASpec", "Stream", "StreamSet", "StreamSpec", "adapted_copy", "build_stream_set"]
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class StreamSet(nn.Module):
         return {n: to_output(out[n], batch.single, batch.torch_input) for n in self.streams}
 
 
-def build_streams(
+def build_stream_set(
     *,
     beats: AudioEncoder | None = None,
     clap: AudioEncoder | None = None,
@@ -256,5 +256,5 @@ def build_streams(
         if lacking:
             raise ValueError(f"streams {list(names)} need encoder(s) {lacking}")
     if not specs:
-        raise ValueError("build_streams needs at least one of beats=, clap=, wavlm=, ast=")
+        raise ValueError("build_stream_set needs at least one of beats=, clap=, wavlm=, ast=")
     return StreamSet([Stream(s, given[s.encoder], head_dim=head_dim) for s in specs])

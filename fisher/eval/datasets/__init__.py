@@ -1,4 +1,4 @@
-"""Signal datasets: file reading, labelled-signal manifests and adapters for known layouts."""
+"""Signal datasets: labelled-signal manifests and adapters for known layouts (files are read by :mod:`fisher.signals.reader`)."""
 
 from __future__ import annotations
 
