@@ -1,6 +1,9 @@
 """Issue 12 relayout: move modules into the flow subpackages and rewrite dotted module paths.
 
-The table is ``changes/12-moves.tsv`` (``old_module<TAB>new_module``). Two commands, run from the repository root:
+The table is ``changes/12-moves.tsv`` (``old_module<TAB>new_module``); its last rows are modules merged into another
+after the move commit (``fisher.rmis.encoders`` → ``fisher.eval.encoders``, ``fisher.datasets.audio`` →
+``fisher.signals.reader`` ...): ``move`` skips them, ``rewrite`` applies them. One symbol moved on its own:
+``split_bands`` is imported from ``fisher.model.bands`` (not ``fisher.model.network``). Two commands, run from the repository root:
 
 * ``python changes/relayout.py move`` — ``git mv`` every old module / package to its new place (creating the new
   packages' ``__init__.py``), then rewrites the whole tree (below).
@@ -93,7 +96,7 @@ def absolutize(text: str, module: str, is_package: bool, moved: bool, table: lis
     return RELATIVE.sub(repl, text)
 
 
-FROM_IMPORT = re.compile(r"^(\s*)from\s+((?:fisher_asd|fisher)(?:\.\w+)*)\s+import\s+(\w+)(\s+as\s+\w+)?[ \t]*$", re.MULTILINE)
+FROM_IMPORT = re.compile(r"^(\s*)from\s+((?:fisher_asd|fisher)(?:\.\w+)*)\s+import\s+(\w+(?:\s+as\s+\w+)?(?:\s*,\s*\w+(?:\s+as\s+\w+)?)*)[ \t]*$", re.MULTILINE)
 PUBLIC_FUNCTIONS = {"fisher.spectrogram"}  # ``from fisher import spectrogram`` is the function, not the module
 
 
@@ -102,13 +105,22 @@ def rewrite_module_imports(text: str, table: list[tuple[str, str]]) -> str:
     moves = dict(table)
 
     def repl(match: re.Match[str]) -> str:
-        indent, package, name, alias = match.groups()
-        old = f"{package}.{name}"
-        if old not in moves or old in PUBLIC_FUNCTIONS:
+        indent, package, names = match.groups()
+        kept, lines = [], []
+        for item in (n.strip() for n in names.split(",")):
+            name, _, alias = (part.strip() for part in item.partition(" as "))
+            old = f"{package}.{name}"
+            if old not in moves or old in PUBLIC_FUNCTIONS:
+                kept.append(item)
+                continue
+            parent, _, last = moves[old].rpartition(".")
+            alias = alias or (name if last != name else "")
+            lines.append(f"{indent}from {parent} import {last}" + (f" as {alias}" if alias else ""))
+        if not lines:
             return match.group(0)
-        parent, _, last = moves[old].rpartition(".")
-        alias = alias or (f" as {name}" if last != name else "")
-        return f"{indent}from {parent} import {last}{alias}"
+        if kept:
+            lines.insert(0, f"{indent}from {package} import {', '.join(kept)}")
+        return "\n".join(lines)
 
     return FROM_IMPORT.sub(repl, text)
 
@@ -171,13 +183,19 @@ def move() -> None:
     moved = set()
     for old, _ in table:
         src = module_path(old)
+        if not (src.with_suffix(".py").is_file() or src.is_dir()):
+            continue
         moved |= {src.with_suffix(".py").resolve()} if src.with_suffix(".py").is_file() else set(src.rglob("*.py"))
     # relative imports are resolved against the old locations, before anything moves
     rewrite_relative_only(moved, table)
     for old, new in table:
+        if not (module_path(old).with_suffix(".py").is_file() or module_path(old).is_dir()):
+            continue  # already moved, or a later row (a module merged into another after the move commit)
         is_file = module_path(old).with_suffix(".py").is_file()
         src = module_path(old).with_suffix(".py") if is_file else module_path(old)
         dst = module_path(new).with_suffix(".py") if is_file else module_path(new)
+        if module_path(new).with_suffix(".py").exists() or module_path(new).is_dir():
+            continue  # moved already (running `move` twice is harmless)
         # every package between the package root and the destination needs an __init__.py
         for parent in reversed(dst.parents):
             if parent == ROOT or ROOT not in parent.parents:
