@@ -316,3 +316,23 @@ def test_score_without_domain_normalises_per_machine_or_infers_it():
     np.testing.assert_array_equal(inferred["score"], given)
     with pytest.raises(ValueError, match="domain_policy"):
         det.score(test, SR, machine="m", domain_policy="guess")
+
+
+def test_save_load_keeps_the_clip_policy_and_reads_older_detectors(tmp_path):
+    import json
+
+    clips = synthetic_clips(12, sr=SR, seconds=0.25, seed=1)
+    det = Detector(["logstft"], clip_samples=3000, clip_crop="center", clip_pad="zeros").fit(clips, SR, machine="p")
+    again = Detector.from_pretrained(det.save_pretrained(tmp_path / "new"))
+    assert again.clip == det.clip and not again.whole_clips
+    np.testing.assert_array_equal(again.score(clips, SR, machine="p"), det.score(clips, SR, machine="p"))
+    old = Detector(["logstft"], whole_clips=True).fit(clips, SR, machine="p")  # as detectors scored before
+    path = old.save_pretrained(tmp_path / "old") / "detector.json"
+    manifest = json.loads(path.read_text())
+    for key in ("clip_samples", "clip_crop", "clip_pad", "whole_clips"):
+        del manifest["settings"][key]
+    manifest["training"]["segment_seconds"] = manifest["training"].pop("augment_sr") / 1600
+    path.write_text(json.dumps(manifest))
+    legacy = Detector.from_pretrained(tmp_path / "old")
+    assert legacy.whole_clips
+    np.testing.assert_array_equal(legacy.score(clips, SR, machine="p"), old.score(clips, SR, machine="p"))
