@@ -12,9 +12,10 @@ Layout (every file written atomically):
 * ``indexes/b<i>/`` (only with a non-exact ``index=``) — each bank's search index (:meth:`fisher.bank.load_index`),
   so an approximate index is reloaded as built rather than rebuilt.
 
-Detectors saved before the clip-length policy (no ``clip_samples`` setting) reload with ``whole_clips=True``, as they
-scored; their legacy ``segment_seconds`` training field is dropped. Reloading rebuilds the encoders (from their locations / options, or the ``backbones`` argument), loads the tensors
-and reproduces scores bit-exactly (same float32 banks, float64 leave-one-out scores, same weights).
+Reloading rebuilds the encoders (from their locations / options, or the ``backbones`` argument), loads the tensors
+and reproduces scores bit-exactly (same float32 banks, float64 leave-one-out scores, same weights, same clip-length
+policy). Detectors saved before the clip-length policy (no ``clip_samples`` setting) reload with
+``whole_clips=True``, as they scored; their legacy ``segment_seconds`` training field is dropped.
 """
 
 from __future__ import annotations
