@@ -389,9 +389,10 @@ class Detector:
 
     decision_function = score
 
-    def score_samples(self, waves: Any, sr: float, *, machine: Any, domain: Any = None) -> np.ndarray:
+    def score_samples(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
+                      domain_policy: str | None = None) -> np.ndarray:  # fmt: skip
         """scikit-learn convention: the *negated* :meth:`score` (higher = more normal)."""
-        return -self.score(waves, sr, machine=machine, domain=domain)
+        return -self.score(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)
 
     # ------------------------------------------------------------------ thresholds
     def set_threshold(self, threshold: float | None = None, *, percentile: float | None = None,
@@ -412,11 +413,11 @@ class Detector:
             self.thresholds_[m] = float(value)
         return self
 
-    def predict(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
-                threshold: float | None = None) -> np.ndarray:  # fmt: skip
+    def predict(self, waves: Any, sr: float, *, machine: Any, domain: Any = None, threshold: float | None = None,
+                domain_policy: str | None = None) -> np.ndarray:  # fmt: skip
         """1 (anomaly) where the score exceeds the threshold (``threshold`` or the machine's ``thresholds_``), else 0;
         int8 ``[B]``."""
-        s = self.score(waves, sr, machine=machine, domain=domain)
+        s = self.score(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)
         machines = as_labels(machine, s.size, "machine")
         thr = np.array([self.thresholds_[m] if threshold is None else float(threshold) for m in machines])
         return (s > thr).astype(np.int8)
