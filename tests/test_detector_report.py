@@ -336,3 +336,34 @@ def test_save_load_keeps_the_clip_policy_and_reads_older_detectors(tmp_path):
     legacy = Detector.from_pretrained(tmp_path / "old")
     assert legacy.whole_clips
     np.testing.assert_array_equal(legacy.score(clips, SR, machine="p"), old.score(clips, SR, machine="p"))
+
+
+def _pretend_trained(det, seed):
+    """Give every trainable stream distinct tensors and a training history, as fit() would."""
+    g = torch.Generator().manual_seed(seed)
+    for name, s in det.streams.items():
+        s.load_trainable_state({k: v + torch.randn(v.shape, generator=g) for k, v in s.trainable_state().items()})
+        det.history_[name] = {"epochs": [], "best_epoch": 1, "stopped": "max_epochs", "n_train": 9, "n_val": 0}
+
+
+def test_systems_are_assembled_from_shared_checkpoints():
+    backbones = _tiny_backbones()
+    s1, s2 = (Detector.from_preset(n, backbones=backbones) for n in ("system1", "system2"))
+    _pretend_trained(s1, 1)
+    _pretend_trained(s2, 2)
+    s3 = Detector.from_preset("system3", backbones=backbones, checkpoints=[s2, s1])
+    source = {"clap": s2, "wavlm": s2, "beats_r16": s1, "beats_r32": s1, "clap_lora": s2, "ast": s2}
+    for name, src in source.items():  # clap / wavlm: the first detector holding the shared 7m checkpoint
+        a, b = s3.streams[name].trainable_state(), src.streams[name].trainable_state()
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+        assert s3.history_[name] is src.history_[name]
+    s4 = Detector.from_preset("system4", backbones=backbones, checkpoints=[s1])
+    assert all(torch.equal(v, s1.streams["ast"].trainable_state()[k])
+               for k, v in s4.streams["ast"].trainable_state().items()) and s4.weights == W4  # fmt: skip
+    with pytest.raises(ValueError, match=r"beats_r16 \(trained on \['BlowerDustCollector'"):
+        Detector.from_preset("system2", backbones=backbones, checkpoints=[s1])  # s1 has no 12m checkpoints
+    with pytest.raises(ValueError, match="no trained checkpoint"):
+        Detector.from_preset("system1", backbones=backbones, checkpoints=[Detector.from_preset("system1",
+                                                                                               backbones=backbones)])
+    with pytest.raises(TypeError, match="non-empty list"):
+        Detector.from_preset("system1", backbones=backbones, checkpoints=s1)

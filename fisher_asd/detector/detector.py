@@ -178,7 +178,7 @@ class Detector:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_preset(cls, name: str, *, backbones: dict[str, Any] | None = None,
+    def from_preset(cls, name: str, *, backbones: dict[str, Any] | None = None, checkpoints: Sequence[Any] | None = None,
                     device: str | torch.device | None = None, **overrides: Any) -> Detector:  # fmt: skip
         """The **untrained** detector of a report system: ``"system1"`` … ``"system4"`` (aliases ``"mef6-7m"``,
         ``"mef6-12m"``, ``"mef6-hyb"``, ``"mef5-7m"``; :func:`fisher_asd.preset`). :meth:`fit` trains its heads /
@@ -187,6 +187,11 @@ class Detector:
         ``backbones`` maps encoder names (``"beats"``, ``"clap"``, ``"wavlm"``, ``"ast"``) or stream names to a local
         path / hub id or a built encoder (BEATs is required: it is not on the hub); ``overrides`` replace
         constructor settings (``weights`` too, which then must name the six streams).
+
+        ``checkpoints``: fitted detectors (or their directories) whose trained streams this system shares — e.g.
+        System 3 from the System-1 and System-2 detectors. Every stream then takes the head / LoRA tensors of the
+        first detector holding the same checkpoint (name, kind, training scope; :mod:`.assemble`), and
+        ``fit(..., train=False)`` only builds the banks. A stream found in none of them raises ``ValueError``.
         """
         from .presets import preset
 
@@ -199,7 +204,12 @@ class Detector:
                 "'/path/to/BEATs_iter3_plus_AS2M.pt'}} (BEATs is not on the Hugging Face hub)"
             )
         settings = {**p.settings, "weights": dict(p.weights), **overrides}
-        return cls(configs, backbones=backbones, device=device, **settings)
+        det = cls(configs, backbones=backbones, device=device, **settings)
+        if checkpoints is not None:
+            from .assemble import load_checkpoints
+
+            load_checkpoints(det, checkpoints, backbones=backbones)
+        return det
 
     @classmethod
     def from_pretrained(cls, path_or_hub_id: Any, *, backbones: dict[str, Any] | None = None,
