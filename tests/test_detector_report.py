@@ -367,3 +367,20 @@ def test_systems_are_assembled_from_shared_checkpoints():
                                                                                                backbones=backbones)])
     with pytest.raises(TypeError, match="non-empty list"):
         Detector.from_preset("system1", backbones=backbones, checkpoints=s1)
+
+
+def test_a_shared_checkpoint_trains_identically_whatever_the_other_streams():
+    """Why the systems can share the CLAP / WavLM heads: a stream's training depends only on its name, scope, seed
+    and the clips, not on the other streams of the detector."""
+    clips = synthetic_clips(24, sr=SR, seconds=0.25, seed=7)
+    machines = ["x"] * 12 + ["y"] * 12
+    shared = {"name": "a", "encoder": "logstft", "head": 256, "train_machines": ["x"]}
+    cfg = {"epochs": 2, "batch_size": 8, "lr": 1e-3, "early_stop": None}
+    one = Detector([StreamConfig(**shared), StreamConfig("b", "logstft", head=256)], train_heads=True,
+                   clip_samples=4000, training=cfg).fit(clips, SR, machine=machines)  # fmt: skip
+    two = Detector([StreamConfig("c", "logstft", head=256, train_machines=["y"]), StreamConfig(**shared)],
+                   train_heads=True, clip_samples=4000, training=cfg).fit(clips, SR, machine=machines)  # fmt: skip
+    a1, a2 = one.streams["a"].trainable_state(), two.streams["a"].trainable_state()
+    assert all(torch.equal(a1[k], a2[k]) for k in a1)
+    b1, c2 = one.streams["b"].trainable_state(), two.streams["c"].trainable_state()
+    assert not torch.equal(b1["head.linear.weight"], c2["head.linear.weight"])
