@@ -178,15 +178,16 @@ class Detector:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_preset(cls, name: str, *, backbones: dict[str, Any] | None = None, checkpoints: Sequence[Any] | None = None,
-                    device: str | torch.device | None = None, **overrides: Any) -> Detector:  # fmt: skip
+    def from_preset(cls, name: str, *, backbones: dict[str, Any] | None = None,
+                    checkpoints: Sequence[Any] | None = None, device: str | torch.device | None = None,
+                    **overrides: Any) -> Detector:  # fmt: skip
         """The **untrained** detector of a report system: ``"system1"`` … ``"system4"`` (aliases ``"mef6-7m"``,
         ``"mef6-12m"``, ``"mef6-hyb"``, ``"mef5-7m"``; :func:`fisher_asd.preset`). :meth:`fit` trains its heads /
         LoRA and builds the banks.
 
         ``backbones`` maps encoder names (``"beats"``, ``"clap"``, ``"wavlm"``, ``"ast"``) or stream names to a local
         path / hub id or a built encoder (BEATs is required: it is not on the hub); ``overrides`` replace
-        constructor settings (``weights`` too, which then must name the six streams).
+        constructor settings (``weights`` too).
 
         ``checkpoints``: fitted detectors (or their directories) whose trained streams this system shares — e.g.
         System 3 from the System-1 and System-2 detectors. Every stream then takes the head / LoRA tensors of the
