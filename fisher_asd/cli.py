@@ -3,7 +3,7 @@
 ::
 
     fisher-asd fit   --data DCASE_ROOT [--machines fan valve] --out DETECTOR_DIR
-                     [--preset mef6-7m --backbone beats=/path/BEATs_iter3_plus_AS2M.pt | --encoders logstft fisher]
+                     [--preset system1 --backbone beats=/path/BEATs_iter3_plus_AS2M.pt | --encoders logstft fisher]
     fisher-asd score --model DETECTOR_DIR --data DCASE_ROOT [--machines ...] --out SCORES_DIR [--year 2024]
     fisher dcase-eval SCORES_DIR --year 2024          # official numbers (dev folders; eval needs --ground-truth)
 
@@ -13,7 +13,8 @@ change. A machine with several sections gets one memory bank per section, keyed 
 is the machine name. Test clips are scored per key in one call (transductive rank normalisation over all its test
 clips) with the domain from the file name; anonymised names (or ``--ignore-domain``) use the detector's
 ``domain_policy``. ``score`` writes ``anomaly_score_*`` and ``decision_result_*`` files (decision: score above the
-machine's threshold).
+machine's threshold). ``--preset`` builds the untrained recipe of a report system (``Detector.from_preset``) that
+``fit`` trains; ``--whole-clips`` scores whole clips instead of the fixed 10 s (160,000 samples at 16 kHz).
 """
 
 from __future__ import annotations
@@ -72,10 +73,12 @@ def _fit(args: argparse.Namespace) -> int:
             settings[opt] = getattr(args, opt)
     if args.rank_norm == "none":
         settings["rank_norm"] = None
+    if args.whole_clips:
+        settings["whole_clips"] = True
     if args.epochs is not None:
         settings["training"] = {"epochs": args.epochs}
     if args.preset:
-        det = Detector.from_pretrained(args.preset, backbones=backbones, **settings)
+        det = Detector.from_preset(args.preset, backbones=backbones, **settings)
     else:
         det = Detector(args.encoders, train_heads=args.train_heads, backbones=backbones, **settings)
     groups = _clips(args, "train")
@@ -137,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="train streams (if any) and build memory banks from the train clips")
     common(fit)
     fit.add_argument("--out", required=True, help="output detector directory")
-    fit.add_argument("--preset", help="mef6-7m | mef6-12m | mef6-hybrid | mef6-ens | system1..system4")
+    fit.add_argument("--preset", help="report system to train: system1..system4 (mef6-7m | mef6-12m | mef6-hyb | "
+                     "mef5-7m)")
     fit.add_argument("--encoders", nargs="+", default=["logstft"], help="registered encoders (without --preset)")
     fit.add_argument("--train-heads", action="store_true", help="add and train 256-d heads (without --preset)")
     fit.add_argument("--backbone", action="append", metavar="NAME=LOCATION", help="backbone path / hub id, repeatable")
@@ -145,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--rank-norm", choices=["transductive", "inductive", "none"])
     fit.add_argument("--domain-policy", choices=["machine", "nearest"])
     fit.add_argument("--epochs", type=int, help="maximum training epochs (default 20)")
+    fit.add_argument("--whole-clips", action="store_true",
+                     help="score whole clips (default: every clip fixed to 160,000 samples at 16 kHz = 10 s)")
     fit.add_argument("--seed", type=int, default=0)
     fit.set_defaults(func=_fit)
 

@@ -15,6 +15,7 @@ from fisher_asd.detector import StreamConfig
 from fisher_asd.detector.synthetic import synthetic_clips
 
 SR = 16000
+CLIP = 8000  # the clips are 0.5 s: fix them to their own length (the default 10 s would tile them)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def tiny_fisher():
 
 @pytest.mark.parametrize("rank_norm", ["transductive", "inductive", None])
 def test_logstft_detector_separates_synthetic_anomalies(data, rank_norm):
-    det = Detector(["logstft"], rank_norm=rank_norm).fit(data["train"], SR, machine="pump", domain=data["train_domain"])
+    det = Detector(["logstft"], clip_samples=CLIP, rank_norm=rank_norm).fit(data["train"], SR, machine="pump", domain=data["train_domain"])
     score = det.score(data["test"], SR, machine="pump", domain=data["test_domain"])
     assert score.shape == (32,) and score.dtype == np.float64
     assert roc_auc(data["label"], score) >= 0.9
@@ -48,7 +49,7 @@ def test_logstft_detector_separates_synthetic_anomalies(data, rank_norm):
 
 @pytest.mark.parametrize("policy", ["machine", "nearest"])
 def test_domain_policy_without_test_domains(data, policy):
-    det = Detector(["logstft"], domain_policy=policy).fit(data["train"], SR, machine="pump",
+    det = Detector(["logstft"], clip_samples=CLIP, domain_policy=policy).fit(data["train"], SR, machine="pump",
                                                           domain=data["train_domain"])  # fmt: skip
     details = det.score_details(data["test"], SR, machine="pump")
     assert roc_auc(data["label"], details["score"]) >= 0.9
@@ -63,7 +64,7 @@ def test_domain_policy_without_test_domains(data, policy):
 
 
 def test_inductive_single_clip_equals_batch(data):
-    det = Detector(["logstft", tiny_fisher()], rank_norm="inductive", weights={"logstft": 0.7, "fisher": 0.3})
+    det = Detector(["logstft", tiny_fisher()], clip_samples=CLIP, rank_norm="inductive", weights={"logstft": 0.7, "fisher": 0.3})
     det.fit(data["train"], SR, machine="pump", domain=data["train_domain"])
     batch = det.score(data["test"][:6], SR, machine="pump", domain=data["test_domain"][:6])
     single = [det.score(data["test"][i], SR, machine="pump", domain=data["test_domain"][i])[0] for i in range(6)]
@@ -71,7 +72,7 @@ def test_inductive_single_clip_equals_batch(data):
 
 
 def test_save_load_bit_exact(data, tmp_path):
-    det = Detector(["logstft", tiny_fisher()], rank_norm="inductive", seed=3, weights={"logstft": 0.6, "fisher": 0.4})
+    det = Detector(["logstft", tiny_fisher()], clip_samples=CLIP, rank_norm="inductive", seed=3, weights={"logstft": 0.6, "fisher": 0.4})
     det.fit(data["train"], SR, machine=["pump"] * 20 + ["fan"] * 14,
             domain=data["train_domain"][:20] + ["source"] * 10 + ["target"] * 4)  # fmt: skip
     det.set_threshold(percentile=75, machine="fan")
@@ -93,7 +94,7 @@ def test_save_load_bit_exact(data, tmp_path):
 
 
 def test_threshold_and_predict(data):
-    det = Detector(["logstft"], rank_norm=None, threshold_percentile=90)
+    det = Detector(["logstft"], clip_samples=CLIP, rank_norm=None, threshold_percentile=90)
     det.fit(data["train"], SR, machine="pump", domain=data["train_domain"])
     train_scores = det.training_scores("pump")
     assert train_scores.shape == (34,)
@@ -114,7 +115,7 @@ def test_threshold_and_predict(data):
 
 def test_banks_per_machine_add_machine_and_routing(data):
     cfgs = [StreamConfig("a", "logstft", route=["pump"]), StreamConfig("b", "logstft", options={"bins_per_band": 2})]
-    det = Detector(cfgs, weights={"a": 0.25, "b": 0.75}, mixup=False, oversample_ratio=None)
+    det = Detector(cfgs, clip_samples=CLIP, weights={"a": 0.25, "b": 0.75}, mixup=False, oversample_ratio=None)
     det.fit(data["train"][:20], SR, machine="pump")
     assert det.machines_ == ["pump"] and len(det.banks_["a"]["pump"]) == 20
     det.fit(data["train"][20:30], SR, machine="fan", train=False)  # adds a machine, keeps pump
@@ -127,7 +128,7 @@ def test_banks_per_machine_add_machine_and_routing(data):
 
 
 def test_bad_input(data):
-    det = Detector(["logstft"])
+    det = Detector(["logstft"], clip_samples=CLIP)
     with pytest.raises(RuntimeError, match="not fitted"):
         det.score(data["test"], SR, machine="pump")
     det.fit(data["train"][:10], SR, machine="pump")
@@ -144,12 +145,14 @@ def test_bad_input(data):
     with pytest.raises(TypeError, match="path"):
         det.score("clip.wav", SR, machine="pump")
     with pytest.raises(ValueError, match="rank_norm"):
-        Detector(["logstft"], rank_norm="zscore")
+        Detector(["logstft"], clip_samples=CLIP, rank_norm="zscore")
     with pytest.raises(ValueError, match="domain_policy"):
-        Detector(["logstft"], domain_policy="guess")
+        Detector(["logstft"], clip_samples=CLIP, domain_policy="guess")
     with pytest.raises(KeyError, match="unknown encoder"):
-        Detector(["nope"])
+        Detector(["nope"], clip_samples=CLIP)
     with pytest.raises(ValueError, match="fewer than k"):
-        Detector(["logstft"], mixup=False).fit(data["train"][:3], SR, machine="pump")
+        Detector(["logstft"], clip_samples=CLIP, mixup=False).fit(data["train"][:3], SR, machine="pump")
     with pytest.raises(ValueError, match="needs backbone weights"):
+        Detector.from_preset("mef6-7m")
+    with pytest.raises(ValueError, match="from_preset"):
         Detector.from_pretrained("mef6-7m")

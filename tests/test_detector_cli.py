@@ -68,3 +68,17 @@ def test_cli_machine_filter_ignore_domain_and_errors(dcase_root, tmp_path, capsy
     assert main(["fit", "--data", str(dcase_root), "--machines", "valve", "--out", str(model), "--quiet"]) == 1
     assert main(["fit", "--data", str(tmp_path / "missing"), "--out", str(model), "--quiet"]) == 1
     assert main([]) == 2
+
+
+def test_cli_preset_and_whole_clips(dcase_root, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "model"
+    assert main(["fit", "--data", str(dcase_root), "--preset", "mef6-ens", "--out", str(out), "--quiet"]) == 1
+    assert "removed" in capsys.readouterr().err
+    assert main(["fit", "--data", str(dcase_root), "--preset", "system3", "--out", str(out), "--quiet"]) == 1
+    assert "needs backbone weights for ['beats']" in capsys.readouterr().err
+    assert main(["fit", "--data", str(dcase_root), "--machines", "fan", "--out", str(out), "--whole-clips",
+                 "--quiet"]) == 0  # fmt: skip
+    settings = json.loads((out / "detector.json").read_text())["settings"]
+    assert settings["whole_clips"] is True and settings["clip_samples"] == 160_000

@@ -1,4 +1,9 @@
-"""Two-view augmentation for contrastive training and the fixed-length training segments (``asd.md`` §3.7).
+"""Two-view augmentation for contrastive training (``asd.md`` §3.7).
+
+The report defines the augmentations on mono 16 kHz clips of 160,000 samples; the trainer
+(:mod:`~fisher_asd.detector.train`) therefore applies them to the 16 kHz fixed-length clip
+(:class:`~fisher_asd.detector.cliplength.ClipLength`) and only then resamples each view to the stream's native rate
+(48 kHz for CLAP), so the noise stays in 0–8 kHz and the cut lasts 0.5 s of the 16 kHz clip.
 
 A view of a clip ``x`` (``[B, N]`` float tensor at rate ``sr``) is made in this order:
 
@@ -8,19 +13,15 @@ A view of a clip ``x`` (``[B, N]`` float tensor at rate ``sr``) is made in this 
 3. **noise** — additive white Gaussian noise of absolute standard deviation ``noise_std`` (default 0.005, full
    scale = 1), last so that the zero tail also carries the noise floor and σ is the same for every view.
 
-Every clip of the batch draws its own segment, gain and noise from the caller's ``torch.Generator``.
-
-Training segments (:func:`training_segment`): a clip longer than the segment length is cropped at a random start;
-a shorter one is repeated (tiled) up to the length — the same repeat-padding as CLAP's ``repeatpad``, which keeps
-the machine sound stationary instead of appending silence. :func:`fixed_segment` is the deterministic variant
-(start 0) used for validation.
+Every clip of the batch draws its own segment, gain and noise from the caller's ``torch.Generator``. The order of
+the three steps is **ours** (the report lists noise, gain and the cut without an order).
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["contrastive_view", "fixed_segment", "training_segment"]
+__all__ = ["contrastive_view"]
 
 
 def _check_batch(x: torch.Tensor) -> None:
@@ -55,25 +56,3 @@ def contrastive_view(
     x = x * torch.pow(10.0, gain / 20.0).to(dev, x.dtype)
     noise = torch.randn((b, n), generator=generator).to(dev, x.dtype)
     return x + noise_std * noise
-
-
-def _tile(clip: torch.Tensor, length: int) -> torch.Tensor:
-    reps = -(-length // clip.shape[0])
-    return clip.repeat(reps)[:length]
-
-
-def training_segment(clip: torch.Tensor, length: int, *, generator: torch.Generator) -> torch.Tensor:
-    """A random ``length``-sample crop of a 1-D clip (tiled first when it is shorter)."""
-    if clip.ndim != 1 or clip.shape[0] == 0:
-        raise ValueError(f"expected a non-empty 1-D clip, got shape {tuple(clip.shape)}")
-    if clip.shape[0] <= length:
-        return _tile(clip, length)
-    start = int(torch.randint(0, clip.shape[0] - length + 1, (1,), generator=generator))
-    return clip[start : start + length]
-
-
-def fixed_segment(clip: torch.Tensor, length: int) -> torch.Tensor:
-    """The first ``length`` samples of a 1-D clip (tiled first when it is shorter)."""
-    if clip.ndim != 1 or clip.shape[0] == 0:
-        raise ValueError(f"expected a non-empty 1-D clip, got shape {tuple(clip.shape)}")
-    return _tile(clip, length) if clip.shape[0] < length else clip[:length]

@@ -7,9 +7,10 @@ Row layout (``asd.md`` §3.3 / §3.4 decisions, parameters in brackets):
    domain ``d`` is replicated ``r_d = ceil(n_max / (ratio · n_d))`` times in total (the originals plus ``r_d - 1``
    copies), so ``n_max : r_d · n_d <= ratio : 1`` with the fewest copies. 990 source / 10 target → ``r = 10``,
    990 : 100. ``None`` disables it.
-3. **MemMixup** [``mixup``, ``mixup_alpha`` = 0.4, ``mixup_stage`` = ``"after"``, ``mixup_pairing`` = ``"domain"``] —
-   the ``R`` rows present so far are each paired with the row at the same position of a random permutation (within
-   its own domain for ``"domain"``, over all rows for ``"any"``), mixed with one ``λ ~ Beta(α, α)`` per pair and
+3. **MemMixup** [``mixup``, ``mixup_alpha`` = 0.4, ``mixup_stage`` = ``"after"``, ``mixup_pairing`` = ``"any"``] —
+   "random pairs of existing bank embeddings" of the machine: the ``R`` rows present so far are each paired with the
+   row at the same position of a random permutation (over **all** rows of the machine's bank for ``"any"``, the
+   default; within the row's own domain for ``"domain"``), mixed with one ``λ ~ Beta(α, α)`` per pair and
    re-normalised: ``R`` new rows, so the bank doubles. ``"after"`` mixes after oversampling (mixed rows keep the
    ≤ ratio : 1 balance and target copies become distinct mixtures); ``"before"`` mixes the originals and then
    oversamples originals and mixtures alike. A mixed row belongs to the domain of its dominant parent (``λ >= 0.5``).
@@ -38,7 +39,7 @@ from .knn import as_matrix, check_k, knn_score, l2_normalize
 __all__ = ["MIXUP_PAIRINGS", "MIXUP_STAGES", "MemoryBank", "build_bank", "oversample_factors"]
 
 MIXUP_STAGES = ("after", "before")
-MIXUP_PAIRINGS = ("domain", "any")
+MIXUP_PAIRINGS = ("any", "domain")
 
 
 def oversample_factors(counts: dict[str, int], ratio: float | None) -> dict[str, int]:
@@ -172,7 +173,7 @@ def build_bank(
     mixup: bool = True,
     mixup_alpha: float = 0.4,
     mixup_stage: str = "after",
-    mixup_pairing: str = "domain",
+    mixup_pairing: str = "any",
     rng: np.random.Generator | None = None,
 ) -> MemoryBank:
     """Build a :class:`MemoryBank` from ``[N, D]`` training embeddings and their ``N`` domain names."""

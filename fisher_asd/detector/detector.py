@@ -4,9 +4,12 @@
 >>> det.fit(train_waves, 16000, machine="fan", domain=train_domains)       # normal clips only
 >>> det.score(test_waves, 16000, machine="fan")                          # [B], higher = more anomalous
 >>> det.save_pretrained("my-detector"); Detector.from_pretrained("my-detector")
+>>> Detector.from_preset("system1", backbones={"beats": "BEATs_iter3_plus_AS2M.pt"})  # the report's recipe, untrained
 
 Scoring of a clip of machine ``m`` (``asd.md`` §3, every decision has a parameter):
 
+0. the clip is fixed to 160,000 samples at 16 kHz (10 s; :class:`~fisher_asd.detector.cliplength.ClipLength`,
+   the same policy as in training) unless ``whole_clips=True``;
 1. every stream that scores ``m`` embeds the clip; the embedding is L2-normalised;
 2. raw score = mean Euclidean distance to the ``k`` nearest rows of the stream's bank of ``m``
    (:mod:`~fisher_asd.detector.bank`: originals + oversampled target + MemMixup rows);
@@ -14,9 +17,10 @@ Scoring of a clip of machine ``m`` (``asd.md`` §3, every decision has a paramet
    call within each (machine, domain) group, scaled by ``(n - 1)`` (pass all test clips of a machine at once);
    ``"inductive"`` ranks each clip against the leave-one-out training scores of (machine, domain) — online, one clip
    at a time gives the same value; ``None`` keeps raw distances;
-4. domain of a test clip: the given ``domain``; when ``domain=None``, ``domain_policy="machine"`` normalises per
-   machine over all domains, ``"nearest"`` assigns the domain whose bank rows are nearer (fusion-weighted mean of
-   the per-domain k-NN distances) and normalises per (machine, inferred domain);
+4. domain of a test clip: the given ``domain``; when ``domain=None``, ``domain_policy="machine"`` ranks all clips of
+   the machine in the call together (source and target in one group), ``"nearest"`` assigns the domain whose bank
+   rows are nearer (fusion-weighted mean of the per-domain k-NN distances) and normalises per (machine, inferred
+   domain);
 5. fused score = weighted mean over the streams (weights renormalised over the streams that score ``m``).
 """
 
@@ -34,6 +38,7 @@ from fisher.search.index import index_spec, is_exact_default
 from fisher.signals.validate import check_sr
 
 from .bank import MIXUP_PAIRINGS, MIXUP_STAGES, MemoryBank, build_bank
+from .cliplength import ClipLength
 from .config import as_stream_config, in_machines
 from .data import ClipSource, as_labels
 from .fusion import check_weights, fuse
@@ -71,9 +76,14 @@ class Detector:
         ties: tie handling of the transductive rank (``"average"`` / ``"ordinal"``).
         oversample_ratio: target-domain oversampling so that source : target <= ratio : 1 (``None`` = off).
         mixup: add MemMixup rows (the bank doubles). mixup_alpha: Beta(α, α) of the mixing weight.
-        mixup_stage: ``"after"`` or ``"before"`` oversampling. mixup_pairing: ``"domain"`` or ``"any"``.
+        mixup_stage: ``"after"`` or ``"before"`` oversampling. mixup_pairing: ``"any"`` (random pairs over the
+            whole machine bank, the report's) or ``"domain"`` (pairs within a domain).
         train_machines: default training scope (machines whose clips train the streams; ``None`` = all).
         training: :class:`TrainConfig` (or a dict of its fields).
+        clip_samples: every clip is fixed to this many samples at 16 kHz (scaled to the input rate) in training and,
+            unless ``whole_clips``, at inference. clip_crop: ``"start"`` / ``"center"``. clip_pad: ``"tile"`` /
+            ``"zeros"`` (:class:`ClipLength`).
+        whole_clips: score whole clips at inference (each encoder's own long-clip handling applies).
         threshold_percentile: default decision threshold = this percentile of the fused leave-one-out training
             scores, per machine.
         seed: seeds heads, training and banks.
@@ -100,7 +110,11 @@ class Detector:
         mixup: bool = True,
         mixup_alpha: float = 0.4,
         mixup_stage: str = "after",
-        mixup_pairing: str = "domain",
+        mixup_pairing: str = "any",
+        clip_samples: int = 160_000,
+        clip_crop: str = "start",
+        clip_pad: str = "tile",
+        whole_clips: bool = False,
         train_machines: Sequence[str] | None = None,
         training: TrainConfig | dict | None = None,
         threshold_percentile: float = 90.0,
@@ -127,6 +141,8 @@ class Detector:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.k = check_k(k)
+        self.clip = ClipLength(samples=clip_samples, crop=clip_crop, pad=clip_pad)
+        self.whole_clips = bool(whole_clips)
         self.index = index if isinstance(index, str) else dict(index_spec(index))
         self._exact = is_exact_default(index)
         self.rank_norm, self.domain_policy, self.ties = rank_norm, domain_policy, ties
@@ -162,35 +178,62 @@ class Detector:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_pretrained(cls, preset_or_dir: Any, *, backbones: dict[str, Any] | None = None,
-                        device: str | torch.device | None = None, **overrides: Any) -> Detector:  # fmt: skip
-        """A preset (``"mef6-7m"``, ``"mef6-12m"``, ``"mef6-hybrid"``, ``"mef6-ens"`` or ``"system1"`` … ``"system4"``;
-        untrained — call :meth:`fit`) or a directory written by :meth:`save_pretrained`.
+    def from_preset(cls, name: str, *, backbones: dict[str, Any] | None = None,
+                    checkpoints: Sequence[Any] | None = None, device: str | torch.device | None = None,
+                    **overrides: Any) -> Detector:  # fmt: skip
+        """The **untrained** detector of a report system: ``"system1"`` … ``"system4"`` (aliases ``"mef6-7m"``,
+        ``"mef6-12m"``, ``"mef6-hyb"``, ``"mef5-7m"``; :func:`fisher_asd.preset`). :meth:`fit` trains its heads /
+        LoRA and builds the banks.
 
-        ``backbones`` maps encoder names (``"beats"``, ``"clap"``, ``"wavlm"``, ``"ast"``) or stream names to a
-        local path / hub id or a built encoder; ``overrides`` replace constructor settings of a preset.
+        ``backbones`` maps encoder names (``"beats"``, ``"clap"``, ``"wavlm"``, ``"ast"``) or stream names to a local
+        path / hub id or a built encoder (BEATs is required: it is not on the hub); ``overrides`` replace
+        constructor settings (``weights`` too).
+
+        ``checkpoints``: fitted detectors (or their directories) whose trained streams this system shares — e.g.
+        System 3 from the System-1 and System-2 detectors. Every stream then takes the head / LoRA tensors of the
+        first detector holding the same checkpoint (name, kind, training scope; :mod:`.assemble`), and
+        ``fit(..., train=False)`` only builds the banks. A stream found in none of them raises ``ValueError``.
         """
-        import os
-        from pathlib import Path
-
-        if isinstance(preset_or_dir, (str, os.PathLike)) and Path(preset_or_dir).is_dir():
-            from .persist import load_detector
-
-            return load_detector(cls, Path(preset_or_dir), backbones=backbones, device=device)
         from .presets import preset
 
-        p = preset(str(preset_or_dir))
-        lacking = sorted({c.encoder for c in p["streams"] if c.location is None} - set(backbones or {}))
+        p = preset(name)
+        configs = p.stream_configs()
+        lacking = sorted({c.encoder for c in configs if c.location is None} - set(backbones or {}))
         if lacking:
             raise ValueError(
-                f"preset {p['name']!r} needs backbone weights for {lacking}: pass backbones={{'beats': "
+                f"preset {p.name!r} needs backbone weights for {lacking}: pass backbones={{'beats': "
                 "'/path/to/BEATs_iter3_plus_AS2M.pt'}} (BEATs is not on the Hugging Face hub)"
             )
-        settings = {**p["settings"], "weights": p["weights"], **overrides}
-        return cls(p["streams"], backbones=backbones, device=device, **settings)
+        settings = {**p.settings, "weights": dict(p.weights), **overrides}
+        det = cls(configs, backbones=backbones, device=device, **settings)
+        if checkpoints is not None:
+            from .assemble import load_checkpoints
+
+            load_checkpoints(det, checkpoints, backbones=backbones)
+        return det
+
+    @classmethod
+    def from_pretrained(cls, path_or_hub_id: Any, *, backbones: dict[str, Any] | None = None,
+                        device: str | torch.device | None = None, revision: str | None = None,
+                        cache_dir: Any = None, local_files_only: bool | None = None) -> Detector:  # fmt: skip
+        """A **fitted** detector written by :meth:`save_pretrained`: a local directory or a Hugging Face hub id
+        (``"org/repo"``, ``"hf-hub:org/repo@rev"``) downloaded through ``huggingface_hub`` (offline-aware:
+        ``HF_HUB_OFFLINE=1`` or ``local_files_only=True`` uses the local cache only).
+
+        ``backbones`` relocates backbone weights or supplies encoder objects. A preset name raises ``ValueError``:
+        presets are untrained recipes, built with :meth:`from_preset`.
+        """
+        from .hub import resolve_detector
+        from .persist import load_detector
+
+        directory = resolve_detector(path_or_hub_id, revision=revision, cache_dir=cache_dir,
+                                     local_files_only=local_files_only)  # fmt: skip
+        return load_detector(cls, directory, backbones=backbones, device=device)
 
     # ------------------------------------------------------------------ embedding
     def _embed(self, clips: list[torch.Tensor], sr: float, names: Sequence[str]) -> dict[str, np.ndarray]:
+        if not self.whole_clips:
+            clips = [self.clip.apply(c, sr) for c in clips]
         return embed_streams(self.streams, clips, sr, names, self.batch_size)
 
     def _embed_source(self, src: ClipSource, idx: Sequence[int], sr: float, names: Sequence[str]) -> dict:
@@ -248,7 +291,8 @@ class Detector:
                 if len(idx) < 2:
                     raise ValueError(f"stream {name!r}: fewer than 2 training clips in its scope {scope}")
                 self.history_[name] = train_stream(s, lambda ids, idx=idx: src.get([idx[j] for j in ids]), len(idx),
-                                                   sr, self.training, seed=self.seed, show_progress=self.show_progress)
+                                                   sr, self.training, seed=self.seed, clip=self.clip,
+                                                   show_progress=self.show_progress)  # fmt: skip
         for m in dict.fromkeys(machines):
             rows = [i for i in range(n) if machines[i] == m]
             names = [s for s in self.streams if self.streams[s].config.scores_machine(m)]
@@ -292,8 +336,8 @@ class Detector:
         return fuse(parts, self.weights)
 
     # ------------------------------------------------------------------ scoring
-    def _domains(self, machine: str, emb: dict[str, np.ndarray], given: list[Any]) -> list[Any]:
-        if all(d is not None for d in given) or self.domain_policy == "machine":
+    def _domains(self, machine: str, emb: dict[str, np.ndarray], given: list[Any], policy: str) -> list[Any]:
+        if all(d is not None for d in given) or policy == "machine":
             return given
         names = self._active(machine)
         banks = {s: self.banks_[s][machine] for s in names}
@@ -303,10 +347,14 @@ class Detector:
         return normalise_scores(self.rank_norm, raw, domains, self.banks_[s][machine], self.train_scores_[s][machine],
                                 ties=self.ties)  # fmt: skip
 
-    def score_details(self, waves: Any, sr: float, *, machine: Any, domain: Any = None) -> dict[str, Any]:
+    def score_details(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
+                      domain_policy: str | None = None) -> dict[str, Any]:  # fmt: skip
         """:meth:`score` with its intermediate values: ``{"score" [B], "domain" [B] (given or inferred, None =
         per machine), "raw" {stream: [B]}, "normalised" {stream: [B]}}`` (streams absent for a machine are NaN)."""
         sr = check_sr(sr)
+        policy = self.domain_policy if domain_policy is None else domain_policy
+        if policy not in DOMAIN_POLICIES:
+            raise ValueError(f"domain_policy must be one of {DOMAIN_POLICIES}, got {policy!r}")
         src = ClipSource(waves)
         n = len(src)
         machines = as_labels(machine, n, "machine")
@@ -320,7 +368,7 @@ class Detector:
             rows = [i for i in range(n) if machines[i] == m]
             names = self._active(m)
             emb = self._embed_source(src, rows, sr, names)
-            doms = self._domains(m, emb, [given[i] for i in rows])
+            doms = self._domains(m, emb, [given[i] for i in rows], policy)
             parts = {}
             for s in names:
                 raw = self.banks_[s][m].score(emb[s], self.k)
@@ -331,19 +379,31 @@ class Detector:
                 out_dom[i] = d
         return {"score": score, "domain": out_dom, "raw": raw_all, "normalised": norm_all}
 
-    def score(self, waves: Any, sr: float, *, machine: Any, domain: Any = None) -> np.ndarray:
+    def score(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
+              domain_policy: str | None = None) -> np.ndarray:  # fmt: skip
         """Anomaly scores float64 ``[B]`` (higher = more anomalous; a single 1-D clip gives ``[1]``).
 
-        ``machine`` / ``domain``: one label or one per clip; ``domain=None`` applies ``domain_policy``. With
-        ``rank_norm="transductive"`` the clips of one call are ranked against each other.
+        Rank normalisation (``rank_norm="transductive"``, the report's) ranks each stream's raw k-NN scores **per
+        (machine, domain)** among the clips of this call, so pass all test clips of a machine at once.
+
+        Args:
+            machine: one label or one per clip.
+            domain: one label or one per clip (``"source"`` / ``"target"``). A clip with ``None`` is handled by the
+                domain policy.
+            domain_policy: for clips without a domain (default: the detector's ``domain_policy``).
+                ``"machine"``: all domain-less clips of a machine in this call form **one** group — source and
+                target clips are ranked together (per machine, not per (machine, domain)). ``"nearest"``: each
+                clip is assigned the domain whose bank rows are nearer (fusion-weighted mean of per-domain k-NN
+                distances) and normalised in that (machine, inferred domain) group.
         """
-        return self.score_details(waves, sr, machine=machine, domain=domain)["score"]
+        return self.score_details(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)["score"]
 
     decision_function = score
 
-    def score_samples(self, waves: Any, sr: float, *, machine: Any, domain: Any = None) -> np.ndarray:
+    def score_samples(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
+                      domain_policy: str | None = None) -> np.ndarray:  # fmt: skip
         """scikit-learn convention: the *negated* :meth:`score` (higher = more normal)."""
-        return -self.score(waves, sr, machine=machine, domain=domain)
+        return -self.score(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)
 
     # ------------------------------------------------------------------ thresholds
     def set_threshold(self, threshold: float | None = None, *, percentile: float | None = None,
@@ -364,11 +424,11 @@ class Detector:
             self.thresholds_[m] = float(value)
         return self
 
-    def predict(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
-                threshold: float | None = None) -> np.ndarray:  # fmt: skip
+    def predict(self, waves: Any, sr: float, *, machine: Any, domain: Any = None, threshold: float | None = None,
+                domain_policy: str | None = None) -> np.ndarray:  # fmt: skip
         """1 (anomaly) where the score exceeds the threshold (``threshold`` or the machine's ``thresholds_``), else 0;
         int8 ``[B]``."""
-        s = self.score(waves, sr, machine=machine, domain=domain)
+        s = self.score(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)
         machines = as_labels(machine, s.size, "machine")
         thr = np.array([self.thresholds_[m] if threshold is None else float(threshold) for m in machines])
         return (s > thr).astype(np.int8)

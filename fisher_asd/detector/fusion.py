@@ -4,28 +4,61 @@ The fused score of a clip is ``Σ_s w_s · x_s / Σ_s w_s`` over the streams ``s
 ``x_s`` is the stream's (normalised) score. Weights are validated (finite, ``>= 0``, positive sum) and renormalised
 over the active streams, so routed presets (a stream scoring only some machines) still sum to 1 per machine.
 
-The six-stream weights of the report (``asd.md`` §1 / §3.10, in the order of the stream table: CLAP frozen,
-WavLM, BEATs r16, BEATs r32, CLAP LoRA, AST) are :data:`MEF6_WEIGHTS`.
+The report gives its fusion weights **by stream name** (``asd.md`` §1), in an order that is not its stream table; they
+are keyed by the MEF stream names here, never assigned by position:
+
+========== ===================================== ===================================
+stream     :data:`MEF6_WEIGHTS` (Systems 1, 2, 3) :data:`MEF5_WEIGHTS` (System 4)
+========== ===================================== ===================================
+clap       0.19                                  0.22
+beats_r16  0.23                                  0.26
+clap_lora  0.23                                  0.26
+wavlm      0.10                                  0.10
+beats_r32  0.15                                  0.15
+ast        0.10                                  0.01
+========== ===================================== ===================================
+
+Both sets are checked at import (:func:`named_weights`): exactly the six stream names, each finite and ``>= 0``,
+summing to 1 (to 1e-9).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MEF6_WEIGHTS", "check_weights", "fuse"]
+__all__ = ["MEF5_WEIGHTS", "MEF6_WEIGHTS", "MEF_STREAMS", "check_weights", "fuse", "named_weights"]
 
-MEF6_WEIGHTS: dict[str, float] = {
-    "clap": 0.19,
-    "wavlm": 0.23,
-    "beats_r16": 0.23,
-    "beats_r32": 0.10,
-    "clap_lora": 0.15,
-    "ast": 0.10,
-}
+#: The six MEF stream names (:data:`fisher_asd.streams.mef.STREAMS`), the keys of every MEF weight set.
+MEF_STREAMS = ("clap", "wavlm", "beats_r16", "beats_r32", "clap_lora", "ast")
+
+
+def named_weights(weights: Mapping[str, float], *, streams: Sequence[str] = MEF_STREAMS) -> MappingProxyType:
+    """A read-only ``{stream name: weight}`` after checking: exactly ``streams`` as keys, finite ``>= 0`` values,
+    sum 1 (to 1e-9). Raises ``ValueError`` naming the problem."""
+    if set(weights) != set(streams):
+        raise ValueError(f"weights must name exactly the streams {sorted(streams)}; got {sorted(weights)}")
+    for name, w in weights.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise ValueError(f"weight of stream {name!r} must be a finite number >= 0, got {w!r}")
+    total = math.fsum(weights.values())
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"weights must sum to 1, got {total!r}")
+    return MappingProxyType({s: float(weights[s]) for s in streams})
+
+
+#: Fusion weights of Systems 1, 2 and 3 (MEF6-7m, MEF6-12m, MEF6-hyb), by stream name as the report gives them.
+MEF6_WEIGHTS = named_weights(
+    {"clap": 0.19, "beats_r16": 0.23, "clap_lora": 0.23, "wavlm": 0.10, "beats_r32": 0.15, "ast": 0.10}
+)
+#: Fusion weights of System 4 (MEF5-7m, "six-stream, reduced AST contribution"), by stream name.
+MEF5_WEIGHTS = named_weights(
+    {"clap": 0.22, "beats_r16": 0.26, "clap_lora": 0.26, "wavlm": 0.10, "beats_r32": 0.15, "ast": 0.01}
+)
 
 
 def check_weights(weights: Mapping[str, Any] | None, streams: Sequence[str]) -> dict[str, float]:

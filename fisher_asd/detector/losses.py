@@ -8,8 +8,15 @@
   ``mean_j relu(γ - σ_j)``. ``γ`` defaults to ``1 / sqrt(D)``, the per-dimension std of embeddings spread evenly on
   the unit sphere, so the term is zero unless dimensions collapse.
 * :func:`contrastive_loss` — ``info_nce + var_weight · (hinge(z1) + hinge(z2)) / 2``.
-* :func:`embedding_spread` — mean pairwise Euclidean distance between the L2-normalised embeddings of distinct clips
-  (0 = collapse, sqrt(2) ≈ 1.414 = orthogonal); the early-stopping criterion on validation clips.
+* :func:`embedding_spread` — the report's "embedding spread (pairwise L2 variance)", the early-stopping criterion on
+  validation clips. Our precise definition: for the ``N`` L2-normalised validation embeddings ``u_i``,
+
+  ``spread = 1 / (2 N²) · Σ_i Σ_j ‖u_i − u_j‖²``
+
+  i.e. half the mean squared pairwise L2 distance over all ordered pairs, which equals the total (population)
+  variance ``Σ_d Var(u_·d) = 1 − ‖mean_i u_i‖²``. 0 = collapse (all embeddings equal), 1 = embeddings centred on
+  the origin (e.g. a pair of antipodal vectors, or orthonormal vectors in the limit of many). Unlike the mean
+  pairwise distance (our earlier criterion), it weighs distances by their square.
 """
 
 from __future__ import annotations
@@ -61,10 +68,10 @@ def contrastive_loss(
 
 
 def embedding_spread(z: torch.Tensor) -> float:
-    """Mean pairwise distance between distinct L2-normalised rows of ``z`` ``[N >= 2, D]`` (float64 math)."""
+    """Pairwise-L2 variance of the L2-normalised rows of ``z`` ``[N >= 2, D]`` (float64 math; module docstring)."""
     if z.ndim != 2 or z.shape[0] < 2:
         raise ValueError(f"embedding_spread needs [N >= 2, D] embeddings, got {tuple(z.shape)}")
     u = F.normalize(z.detach().to(torch.float64), dim=1)
-    d = torch.cdist(u, u)
+    d2 = torch.cdist(u, u).square()
     n = u.shape[0]
-    return float(d.sum() / (n * (n - 1)))
+    return float(d2.sum() / (2 * n * n))

@@ -13,7 +13,9 @@ Layout (every file written atomically):
   so an approximate index is reloaded as built rather than rebuilt.
 
 Reloading rebuilds the encoders (from their locations / options, or the ``backbones`` argument), loads the tensors
-and reproduces scores bit-exactly (same float32 banks, float64 leave-one-out scores, same weights).
+and reproduces scores bit-exactly (same float32 banks, float64 leave-one-out scores, same weights, same clip-length
+policy). Detectors saved before the clip-length policy (no ``clip_samples`` setting) reload with
+``whole_clips=True``, as they scored; their legacy ``segment_seconds`` training field is dropped.
 """
 
 from __future__ import annotations
@@ -85,7 +87,8 @@ def save_detector(det: Any, directory: Any, *, save_backbones: str = "auto") -> 
         "format": FORMAT,
         "version": __version__,
         "settings": {k: getattr(det, k) for k in _SETTINGS} | dict(det.bank_options)
-        | {"train_machines": det.train_machines},
+        | {"train_machines": det.train_machines, "whole_clips": det.whole_clips, "clip_samples": det.clip.samples,
+           "clip_crop": det.clip.crop, "clip_pad": det.clip.pad},
         "streams": [s.config.to_dict() for s in det.streams.values()],
         "instance_streams": det.instance_streams,
         "weights": det.weights,
@@ -130,7 +133,10 @@ def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | Non
         states = {key: parts[tag] for tag, key in manifest["backbones"].items()}
     configs = [StreamConfig.from_dict(c) for c in manifest["streams"]]
     settings = dict(manifest["settings"])
-    det = cls(configs, weights=manifest["weights"], training=TrainConfig.from_dict(manifest["training"]),
+    if "clip_samples" not in settings:  # saved before the clip-length policy: it scored whole clips
+        settings["whole_clips"] = True
+    training = {k: v for k, v in manifest["training"].items() if k != "segment_seconds"}  # legacy field
+    det = cls(configs, weights=manifest["weights"], training=TrainConfig.from_dict(training),
               backbones=backbones, device=device, _backbone_states=states, **settings)  # fmt: skip
     for name, sr in manifest["head_sr"].items():
         det.streams[name].ensure_head(sr)

@@ -1,10 +1,12 @@
 """Contrastive training of the trainable parts (heads, LoRA) of one stream on normal clips (``asd.md`` §3.6).
 
 Recipe (defaults of :class:`TrainConfig`): every epoch the training clips are shuffled and cut into batches of 64 (a
-left-over single clip joins the last batch); each clip gives a random ``segment_seconds`` crop
-(:func:`~fisher_asd.detector.augment.training_segment`), resampled to the stream's native rate, and two augmented
-views (:func:`~fisher_asd.detector.augment.contrastive_view`). Loss = NT-Xent (τ = 0.07) + ``var_weight`` × variance
-hinge (:mod:`~fisher_asd.detector.losses`); AdamW (lr 1e-4, wd 1e-4) over the head / LoRA parameters only; up to 20
+left-over single clip joins the last batch). Each clip is made a **mono 16 kHz clip of 160,000 samples** — resampled
+to ``augment_sr`` (16 kHz) and fixed in length by the detector's
+:class:`~fisher_asd.detector.cliplength.ClipLength` (first 10 s, shorter clips tiled) — and two augmented views
+(:func:`~fisher_asd.detector.augment.contrastive_view`) are drawn **at 16 kHz**; only then is each view resampled to
+the stream's native rate (48 kHz for CLAP). Loss = NT-Xent (τ = 0.07) + ``var_weight`` × variance hinge
+(:mod:`~fisher_asd.detector.losses`); AdamW (lr 1e-4, wd 1e-4) over the head / LoRA parameters only; up to 20
 epochs.
 
 * **Scope**: one model per stream over all clips of the machines in scope (self-supervised, no machine labels);
@@ -12,11 +14,13 @@ epochs.
 * **Modes**: the whole stream stays in ``eval()`` while training (no dropout, frozen BatchNorm statistics in every
   backbone); only ``requires_grad`` distinguishes the trainable parameters.
 * **Early stopping** (``early_stop="spread"``): a seeded ``val_fraction`` of the clips (at least 2, none when fewer
-  than 8 clips) is held out; after every epoch the embedding spread (mean pairwise distance of the L2-normalised
-  embeddings of their first ``segment_seconds``, no augmentation) is measured. The state of the epoch with the
-  largest spread is kept; training stops after ``patience`` epochs without an increase of at least ``min_delta``.
-  Rationale: the failure mode of contrastive heads on near-identical machine sounds is collapse (spread → 0).
-* **Reproducibility**: one ``torch.Generator`` seeded from ``(seed, crc32(stream name))`` drives shuffling, crops and
+  than 8 clips) is held out; after every epoch the validation **embedding spread** — the pairwise-L2 variance
+  ``1/(2N²) Σ_ij ‖u_i − u_j‖²`` of their L2-normalised embeddings (fixed-length clips, no augmentation;
+  :func:`~fisher_asd.detector.losses.embedding_spread`) — is measured. The state of the epoch with the largest
+  spread is kept (the best-spread checkpoint); training stops after ``patience`` (3) epochs without an increase of
+  at least ``min_delta`` (1e-4). Rationale: the failure mode of contrastive heads on near-identical machine sounds
+  is collapse (spread → 0).
+* **Reproducibility**: one ``torch.Generator`` seeded from ``(seed, crc32(stream name))`` drives shuffling and
   augmentation. **Checkpoints**: with ``checkpoint_dir`` the trainable tensors of every epoch are written as
   ``<dir>/<stream>/epoch_NN.safetensors`` (atomically) plus ``best.safetensors``.
 """
@@ -40,11 +44,12 @@ from fisher.files import atomic_write_path as atomic_write
 from fisher.signals.resample import resample
 from fisher_asd.encoders.base import RESAMPLE_METHOD
 
-from .augment import contrastive_view, fixed_segment, training_segment
+from .augment import contrastive_view
+from .cliplength import ClipLength
 from .losses import contrastive_loss, embedding_spread
 from .stream import DetectorStream
 
-__all__ = ["TrainConfig", "train_stream"]
+__all__ = ["TrainConfig", "fixed_clips", "to_native", "train_stream"]
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,7 @@ class TrainConfig:
     noise_std: float = 0.005
     gain_db: float = 3.0
     drop_seconds: float = 0.5
-    segment_seconds: float = 10.0
+    augment_sr: float = 16000.0
     early_stop: str | None = "spread"
     val_fraction: float = 0.1
     patience: int = 3
@@ -77,7 +82,7 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be a positive int, got {v!r}")
         if self.batch_size < 2:
             raise ValueError("TrainConfig.batch_size must be >= 2 (InfoNCE needs negatives)")
-        for name in ("lr", "tau", "segment_seconds"):
+        for name in ("lr", "tau", "augment_sr"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"TrainConfig.{name} must be a positive number, got {v!r}")
@@ -91,14 +96,26 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        if "segment_seconds" in data:
+            raise ValueError("TrainConfig.segment_seconds was replaced by the detector's clip-length policy: "
+                             "Detector(clip_samples=...) (samples at 16 kHz, default 160,000 = 10 s)")
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields {unknown}; allowed: {sorted(known)}")
         return cls(**data)
 
 
-def _segments(clips: list[torch.Tensor], sr: float, native: float, length: int, gen: torch.Generator | None,
-              who: str) -> torch.Tensor:  # fmt: skip
-    """Crop (random with ``gen``, else fixed) at ``sr``, then resample to ``native`` → ``[B, N]``."""
-    cut = [training_segment(c, length, generator=gen) if gen is not None else fixed_segment(c, length) for c in clips]
-    return torch.stack([resample(c, sr, native, method=RESAMPLE_METHOD, who=who) for c in cut])
+def fixed_clips(clips: list[torch.Tensor], sr: float, aug_sr: float, clip: ClipLength, who: str) -> torch.Tensor:
+    """Clips at ``sr`` → resampled to ``aug_sr`` → fixed to ``clip.length_at(aug_sr)`` samples → ``[B, N]``."""
+    return torch.stack([clip.apply(resample(c, sr, aug_sr, method=RESAMPLE_METHOD, who=who), aug_sr) for c in clips])
+
+
+def to_native(x: torch.Tensor, aug_sr: float, native: float, who: str) -> torch.Tensor:
+    """Resample every row of ``[B, N]`` from ``aug_sr`` to ``native`` Hz (the input itself when equal)."""
+    if float(aug_sr) == float(native):
+        return x
+    return torch.stack([resample(row, aug_sr, native, method=RESAMPLE_METHOD, who=who) for row in x])
 
 
 def _batches(n: int, size: int) -> list[tuple[int, int]]:
@@ -124,6 +141,7 @@ def train_stream(
     config: TrainConfig,
     *,
     seed: int = 0,
+    clip: ClipLength | None = None,
     show_progress: bool = False,
 ) -> dict[str, Any]:
     """Train ``stream``'s head / LoRA in place; returns the history
@@ -134,6 +152,7 @@ def train_stream(
         clips: ``clips(indices) -> list of 1-D float32 tensors at sr`` (lazy access to the training clips).
         n_clips: number of training clips (``>= 2``).
         sr: sampling rate of the clips in Hz.
+        clip: the clip-length policy (default :class:`ClipLength` = 160,000 samples at 16 kHz).
     """
     params = stream.trainable_parameters()
     if not params:
@@ -145,7 +164,8 @@ def train_stream(
     gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, zlib.crc32(stream.name.encode())])
                                             .generate_state(1)[0]))  # fmt: skip
     native = stream.native_rate(sr)
-    length = round(config.segment_seconds * sr)
+    clip = clip or ClipLength()
+    aug_sr = float(config.augment_sr)
     order = torch.randperm(n_clips, generator=gen).tolist()
     n_val = 0
     if config.early_stop == "spread" and n_clips >= 8:
@@ -168,11 +188,11 @@ def train_stream(
             losses, parts = [], {"infonce": 0.0, "variance": 0.0}
             for lo, hi in _batches(len(perm), config.batch_size):
                 idx = perm[lo:hi]
-                x = _segments(clips(idx), sr, native, length, gen, stream.name)
-                v1 = contrastive_view(x, native, generator=gen, noise_std=config.noise_std, gain_db=config.gain_db,
-                                      drop_seconds=config.drop_seconds)  # fmt: skip
-                v2 = contrastive_view(x, native, generator=gen, noise_std=config.noise_std, gain_db=config.gain_db,
-                                      drop_seconds=config.drop_seconds)  # fmt: skip
+                x = fixed_clips(clips(idx), sr, aug_sr, clip, stream.name)
+                views = [to_native(contrastive_view(x, aug_sr, generator=gen, noise_std=config.noise_std,
+                                                    gain_db=config.gain_db, drop_seconds=config.drop_seconds),
+                                   aug_sr, native, stream.name) for _ in range(2)]  # fmt: skip
+                v1, v2 = views
                 loss, part = contrastive_loss(stream(v1, native), stream(v2, native), tau=config.tau,
                                               var_weight=config.var_weight, var_target=config.var_target)
                 opt.zero_grad(set_to_none=True)
@@ -190,7 +210,8 @@ def train_stream(
                 _save(state, ckpt / f"epoch_{epoch + 1:02d}.safetensors")
             if n_val:
                 with torch.no_grad():
-                    z = stream(_segments(clips(val_idx), sr, native, length, None, stream.name), native)
+                    val = fixed_clips(clips(val_idx), sr, aug_sr, clip, stream.name)
+                    z = stream(to_native(val, aug_sr, native, stream.name), native)
                 record["spread"] = embedding_spread(z)
                 if record["spread"] > best + config.min_delta:
                     best, best_state, stale = record["spread"], copy.deepcopy(state), 0
