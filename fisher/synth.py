@@ -70,7 +70,7 @@ def _resonance(f: np.ndarray, f0: float, q: float) -> np.ndarray:
     return 1.0 / np.sqrt((1 - r**2) ** 2 + (r / q) ** 2) / q
 
 
-def bearing_signal(sr: float, seconds: float = 2.0, *, fault: bool = False, snr_db: float = -20.0,
+def bearing_signal(sr: float, seconds: float = 2.0, *, fault: bool = False, snr_db: float = -9.0,
                    seed: int = 0) -> np.ndarray:
     """A gearbox-bearing vibration signal under changing operating conditions, float32 in [-1, 1).
 

@@ -28,7 +28,7 @@ def test_default_task_logstft_auc_in_calibrated_band():
     emb = LogSTFT().embed(list(task), task.sr)
     auc = demo_table({"logstft": emb}, task.labels, task.split).rows[0]["auc"]
     assert 0.6 <= auc <= 0.9, auc
-    assert auc == pytest.approx(0.735, abs=0.03)  # the value stated in docs/index.md
+    assert auc == pytest.approx(0.805, abs=0.03)  # the value stated in docs/index.md
 
 
 def test_bearing_signal_is_seeded_and_checks_input():

@@ -2,7 +2,7 @@
 
 (1) For each sampling rate (default 8, 16, 48 kHz): how FISHER's tokenizer splits the spectrum into fixed-width
 sub-bands and the resulting embedding size. (2) A detection task — by default a calibrated synthetic one
-(:func:`fisher.demo_task.synthetic_task`: bearing faults 11 dB below the background under changing speed, load and
+(:func:`fisher.demo_task.synthetic_task`: bearing faults 9 dB below the background under changing speed, load and
 gain), or the user's own files with ``--data DIR`` — scored by k-NN against a memory bank of normal clips, AUC /
 pAUC per encoder (FISHER and ``logstft``). (3) A figure (``[plot]`` extra): band boundaries at each rate, ROC curves,
 score distributions. ``--json`` prints everything as one JSON object. Weights: see :mod:`fisher.demo_weights`.
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="synthetic clips per group: bank normal, test normal, test faulty (default: 20)")
     p.add_argument("--seconds", type=float, default=2.0, help="synthetic clip duration in seconds (default: 2)")
     p.add_argument("--snr-db", type=float, default=None,
-                   help="fault-to-background ratio of the synthetic task in dB (default: -11, the calibrated task)")
+                   help="fault-to-background ratio of the synthetic task in dB (default: -9, the calibrated task)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic task / of the --data bank split")
     p.add_argument("--data", default=None, metavar="DIR",
                    help="your own signals: a folder with normal/ and anomaly subfolders, or a manifest .csv")
