@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fault-to-background ratio of the synthetic task in dB (default: -9, the calibrated task)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic task / of the --data bank split")
     p.add_argument("--data", default=None, metavar="DIR",
-                   help="your own signals: a folder with normal/ and anomaly subfolders, or a manifest .csv")
+                   help="your own signals: a folder with normal/ and anomaly subfolders, or a manifest .csv "
+                        "(at the files' own sampling rate; --rates, --clips, --seconds are not used)")
     p.add_argument("--bank-fraction", type=float, default=0.5,
                    help="with --data: share of the normal files used as the memory bank (default: 0.5)")
     p.add_argument("--channel", default=None,
