@@ -193,3 +193,16 @@ def test_weights_do_not_swallow_real_errors(monkeypatch, tmp_path):
     monkeypatch.undo()
     with pytest.raises(FileNotFoundError):  # an explicit path that does not exist is an error, not random weights
         load_demo_model(str(tmp_path / "missing-model"))
+
+
+@pytest.mark.parametrize("sr, bands", [(8000, 1), (16000, 2), (48000, 6)])
+def test_figure_labels_the_tokenizer_bands(sr, bands):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from fisher.demo_figure import _spectrogram_panel
+
+    ax = Figure().subplots()
+    _spectrogram_panel(ax, bearing_signal(sr, 0.5, seed=1), sr, 100, "one clip")
+    assert [t.get_text() for t in ax.texts] == [f"band {b}" for b in range(1, bands + 1)]
+    assert len(ax.lines) == bands - 1 and f"{bands} band" in ax.get_title()  # a boundary between adjacent bands
