@@ -16,24 +16,24 @@ from fisher.hub.keymap import to_official
 
 def test_demo_offline_says_random(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    roc = tmp_path / "roc.png"
+    monkeypatch.setattr("fisher.demo.weights.registry_names", lambda: ["tiny", "mini", "small"])  # no shipped demo
+    roc = tmp_path / "roc.png"  # --roc is the old name of --figure
     assert main(["demo", "--clips", "2", "--seconds", "0.5", "--roc", str(roc)]) == 0
     out = capsys.readouterr().out
-    assert "AUC" in out and "logstft" in out and "FISHER" in out
-    pytest.importorskip("matplotlib")
-    assert roc.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "RANDOM weights" in out
+    assert "AUC" in out and "logstft" in out and "FISHER" in out and "RANDOM weights" in out
     for sr, bands, dim in (("8000", "1", "192"), ("16000", "2", "384"), ("48000", "6", "1152")):
         assert any(line.split()[:1] == [sr] and line.split()[2:4] == [bands, dim] for line in out.splitlines())
-    assert "normal~faulty" in out
+    assert "bank 2 normal clips; scored 2 normal + 2 faulty clips @ 48000 Hz" in out
+    pytest.importorskip("matplotlib")
+    assert roc.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"figure written to {roc}" in out
 
 
 def test_demo_with_local_model(tmp_path, capsys):
     Fisher(FisherConfig.preset("small", depth=1)).save_pretrained(tmp_path / "m")
     assert main(["demo", "--model", str(tmp_path / "m"), "--rates", "16000", "--clips", "2", "--seconds", "0.5",
-                 "--roc", ""]) == 0
+                 "--figure", ""]) == 0
     out = capsys.readouterr().out
-    assert "pretrained weights" in out and "RANDOM" not in out
+    assert f"weights from {tmp_path / 'm'}" in out and "RANDOM" not in out
     assert any(line.split()[:4] == ["16000", "400/160", "4", "1536"] for line in out.splitlines())
 
 

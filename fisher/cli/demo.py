@@ -1,123 +1,169 @@
-"""``fisher demo``: the offline main job — embed synthetic machine signals at several sampling rates.
+"""``fisher demo``: the offline main job — detect bearing faults with FISHER and a weight-free baseline.
 
-It synthesises a rotating shaft with and without bearing-fault impulses (:func:`fisher.signals.synth.shaft_signal`) at
-8, 16 and 48 kHz, embeds every clip with FISHER and prints (1) sampling rate → bands → embedding size and
-(2) a normal-vs-faulty cosine-similarity table. Official weights are used when cached or downloadable; otherwise
-the demo says so plainly and uses random weights. Finally (3) a k-NN anomaly-score table — memory bank of normal
-training clips, AUC / pAUC on held-out normal and faulty clips — for FISHER and the weight-free ``logstft``
-baseline, with a ROC plot written as PNG when matplotlib is installed (the ``[plot]`` extra).
+(1) For each sampling rate (default 8, 16, 48 kHz): how FISHER's tokenizer splits the spectrum into fixed-width
+sub-bands and the resulting embedding size. (2) A detection task — by default a calibrated synthetic one
+(:func:`fisher.demo.task.synthetic_task`: bearing faults 9 dB below the background under changing speed, load and
+gain), or the user's own files with ``--data DIR`` — scored by k-NN against a memory bank of normal clips, AUC /
+pAUC per encoder (FISHER and ``logstft``). (3) A figure (``[plot]`` extra): band boundaries at each rate, ROC curves,
+score distributions. ``--json`` prints everything as one JSON object. Weights: see :mod:`fisher.demo.weights`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
+import sys
+from typing import Any
 
 import numpy as np
 
 DEFAULT_RATES = (8000, 16000, 48000)
+DEFAULT_FIGURE = "fisher-demo.png"
+BATCH = 8  # clips embedded per step (bounds memory for --data)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="embed synthetic machine signals at several sampling rates (runs offline)")
-    p.add_argument("--model", default="tiny", help="pretrained name, hub id, directory or .pt file (default: tiny)")
+    p = sub.add_parser("demo", help="detect synthetic (or your own) machine faults with FISHER, offline",
+                       description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="tiny",
+                   help="registry name (tiny/mini/small: official weights if cached, else the shipped 'demo' model, "
+                        "else random), 'demo', a directory, .pt file or hub id (default: tiny)")
     p.add_argument("--rates", default=",".join(str(r) for r in DEFAULT_RATES),
-                   help="comma-separated sampling rates in Hz (default: 8000,16000,48000)")
-    p.add_argument("--clips", type=int, default=4, help="clips per condition and rate (default: 4)")
-    p.add_argument("--seconds", type=float, default=2.0, help="clip duration in seconds (default: 2)")
-    p.add_argument("--offline", action="store_true", help="never try the network (also implied by HF_HUB_OFFLINE=1)")
+                   help="comma-separated sampling rates in Hz; detection runs at the highest (default: 8000,16000,48000)")
+    p.add_argument("--clips", type=int, default=20,
+                   help="synthetic clips per group: bank normal, test normal, test faulty (default: 20)")
+    p.add_argument("--seconds", type=float, default=2.0, help="synthetic clip duration in seconds (default: 2)")
+    p.add_argument("--snr-db", type=float, default=None,
+                   help="fault-to-background ratio of the synthetic task in dB (default: -9, the calibrated task)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic task / of the --data bank split")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="your own signals: a folder with normal/ and anomaly subfolders, or a manifest .csv "
+                        "(at the files' own sampling rate; --rates, --clips, --seconds are not used)")
+    p.add_argument("--bank-fraction", type=float, default=0.5,
+                   help="with --data: share of the normal files used as the memory bank (default: 0.5)")
+    p.add_argument("--channel", default=None,
+                   help="with --data: channel index, 'mean', or npz/mat array name for multi-channel files")
     p.add_argument("--random-init", action="store_true", help="skip loading weights; use a random tiny model")
-    p.add_argument("--roc", default="fisher-demo-roc.png",
-                   help="write the ROC plot of the k-NN table here (default: fisher-demo-roc.png; '' to skip)")
+    p.add_argument("--download", action="store_true", help="download the official weights if not cached (network)")
+    p.add_argument("--offline", action="store_true", help="never use the network (the default; kept for scripts)")
+    p.add_argument("--figure", default=DEFAULT_FIGURE,
+                   help=f"write the figure (PNG) here (default: {DEFAULT_FIGURE}; '' to skip)")
+    p.add_argument("--roc", dest="figure", default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # old name
+    p.add_argument("--json", action="store_true", help="print the results as one JSON object (nothing else)")
     p.set_defaults(func=run)
 
 
-def load_model(name: str, offline: bool, random_init: bool):
-    """Return ``(model, description)``: pretrained when available, else a clearly labelled random model."""
-    import torch
+def load_model(name: str, offline: bool = True, random_init: bool = False) -> tuple[Any, str]:
+    """``(model, description)`` — the demo's weight choice (:func:`fisher.demo.weights.load_demo_model`)."""
+    from fisher.demo.weights import load_demo_model
 
-    from fisher.model.config import PRESETS, FisherConfig
-    from fisher.model.network import Fisher
+    chosen = load_demo_model(name, random_init=random_init, download=not offline)
+    return chosen.model, chosen.description
 
-    reason = "--random-init requested"
-    if not random_init:
-        try:
-            return Fisher.from_pretrained(name, local_files_only=True), f"pretrained weights '{name}' (local)"
-        except FileNotFoundError as err:
-            reason = str(err).split(". ")[0]
-        if not offline:
+
+def _parse_rates(text: str) -> list[float]:
+    from fisher.signals.validate import check_sr
+
+    try:
+        rates = [check_sr(float(r)) for r in text.split(",") if r.strip()]
+    except ValueError:
+        raise ValueError(f"--rates must be comma-separated positive numbers in Hz, got {text!r}") from None
+    if not rates:
+        raise ValueError("--rates needs at least one sampling rate")
+    return rates
+
+
+def _embed_all(task: Any, model: Any, baseline: Any, quiet: bool) -> dict[str, np.ndarray]:
+    """Embed every clip of ``task`` with FISHER and ``logstft``; a progress bar on a terminal."""
+    from tqdm.auto import tqdm
+
+    out: dict[str, list[np.ndarray]] = {"FISHER": [], "logstft": []}
+    with tqdm(total=len(task), desc="embedding", unit="clip", disable=True if quiet else None,
+              file=sys.stderr) as bar:
+        for start in range(0, len(task), BATCH):
+            stop = min(start + BATCH, len(task))
+            waves = [task.load(i) for i in range(start, stop)]
             try:
-                return Fisher.from_pretrained(name), f"pretrained weights '{name}' (downloaded)"
-            except (FileNotFoundError, OSError) as err:
-                reason = f"{str(err).split('. ')[0]}"
-    torch.manual_seed(0)
-    scale = name if name in PRESETS else "tiny"
-    model = Fisher(FisherConfig.preset(scale))
-    return model, f"RANDOM weights (FISHER-{scale} architecture, seed 0) because: {reason}"
-
-
-def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
-    return a @ b.T
+                out["FISHER"].append(model.embed(waves, task.sr))
+                out["logstft"].append(baseline.embed(waves, task.sr))
+            except ValueError as err:  # name the files (e.g. a clip shorter than 16 STFT frames)
+                raise ValueError(f"{', '.join(task.names[start:stop])}: {err}") from err
+            bar.update(stop - start)
+    return {k: np.concatenate(v) for k, v in out.items()}
 
 
 def run(args: argparse.Namespace) -> int:
     from fisher.eval.baseline import LogSTFT
+    from fisher.demo.task import DEFAULT_SNR_DB, synthetic_task
+    from fisher.demo.weights import load_demo_model
     from fisher.eval.rmis import demo_table
     from fisher.model.bands import frame_params
-    from fisher.signals.synth import shaft_signal
+    from fisher.signals.synth import bearing_signal
 
-    try:
-        rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    except ValueError:
-        raise ValueError(f"--rates must be comma-separated numbers, got {args.rates!r}") from None
-    if args.clips < 2:
-        raise ValueError("--clips must be at least 2 (similarities are computed between different clips)")
-    offline = args.offline or os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
-    model, how = load_model(args.model, offline, args.random_init)
-    print(f"FISHER demo — model: {how}")
-    if how.startswith("RANDOM"):
-        print("  (random weights: the numbers below show the pipeline, not FISHER's pretrained quality)")
-    print()
-    print(f"{'sr (Hz)':>8} {'n_fft/hop':>10} {'bands':>5} {'emb dim':>8} {'mean-pool dim':>13}")
-    results = []
-    knn_embeddings: dict[str, list] = {"FISHER": [], "logstft": []}
-    labels: list[int] = []
-    split: list[str] = []
-    baseline = LogSTFT()
-    for sr in rates:
-        normal = [shaft_signal(sr, args.seconds, seed=s) for s in range(args.clips)]
-        faulty = [shaft_signal(sr, args.seconds, fault=True, seed=100 + s) for s in range(args.clips)]
-        held_out = [shaft_signal(sr, args.seconds, seed=50 + s) for s in range(args.clips)]
-        emb = model.embed(normal + faulty + held_out, sr)
+    rates = _parse_rates(args.rates)
+    if args.clips < 1:
+        raise ValueError(f"--clips must be at least 1, got {args.clips}")
+    if args.data is not None and args.snr_db is not None:
+        raise ValueError("--snr-db sets the synthetic task; it cannot be combined with --data")
+    say = (lambda *a, **k: None) if args.json else print
+    chosen = load_demo_model(args.model, random_init=args.random_init, download=args.download and not args.offline)
+    model = chosen.model
+    say(f"FISHER demo — model: {chosen.description}")
+    if chosen.weights == "random":
+        say("  (random weights: the numbers below show the pipeline, not FISHER's pretrained quality)")
+    if args.data is not None:
+        from fisher.demo.data import folder_task
+
+        channel = int(args.channel) if args.channel is not None and args.channel.isdigit() else args.channel
+        task = folder_task(args.data, bank_fraction=args.bank_fraction, seed=args.seed, channel=channel)
+        first = task.load(int(np.flatnonzero(task.labels == 0)[0]))
+        spectra = [(task.sr, first[: int(min(len(first), 10 * task.sr))])]
+        clip_label, what = "a normal clip", "anomalous"
+    else:
+        snr = DEFAULT_SNR_DB if args.snr_db is None else args.snr_db
+        task = synthetic_task(max(rates), clips=args.clips, seconds=args.seconds, snr_db=snr, seed=args.seed)
+        fault_seed = args.seed * 10_000 + 2000  # the first faulty test clip, generated at every rate
+        spectra = [(sr, bearing_signal(sr, args.seconds, fault=True, snr_db=snr, seed=fault_seed)) for sr in rates]
+        clip_label, what = "a faulty clip", "faulty"
+    counts = task.counts
+    say(f"task: {task.task['description']}")
+    say(f"      bank {counts['bank']} normal clips; scored {counts['test_normal']} normal + {counts['test_anomaly']} "
+        f"{what} clips @ {task.sr:g} Hz" + ("" if args.data else f", {args.seconds:g} s each, seed {args.seed}"))
+    say()
+    say("what the tokenizer does: spectrum → fixed-width sub-bands → one ViT pass per band → concatenated")
+    say(f"{'sr (Hz)':>8} {'n_fft/hop':>10} {'bands':>5} {'emb dim':>8} {'mean-pool dim':>13}")
+    rate_rows = []
+    for sr, wave in spectra:
+        emb = model.embed(wave, sr)
         n_fft, hop = frame_params(sr)
-        print(f"{sr:>8g} {f'{n_fft}/{hop}':>10} {model.num_bands(sr):>5} {emb.shape[1]:>8} {model.embed_dim:>13}")
-        results.append((sr, emb[: args.clips], emb[args.clips : 2 * args.clips]))
-        if sr == rates[-1]:  # k-NN table at the highest rate: bank = normal clips, test = held-out + faulty
-            knn_embeddings["FISHER"] = list(emb)
-            knn_embeddings["logstft"] = list(baseline.embed(normal + faulty + held_out, sr))
-            labels = [0] * args.clips + [1] * args.clips + [0] * args.clips
-            split = ["train"] * args.clips + ["test"] * (2 * args.clips)
+        rate_rows.append({"sr": sr, "n_fft": n_fft, "hop": hop, "bands": model.num_bands(sr), "dim": int(emb.shape[-1]),
+                          "mean_pool_dim": model.embed_dim})
+        say(f"{sr:>8g} {f'{n_fft}/{hop}':>10} {model.num_bands(sr):>5} {emb.shape[-1]:>8} {model.embed_dim:>13}")
+    say()
+    embeddings = _embed_all(task, model, LogSTFT(), quiet=args.json)
+    table = demo_table(embeddings, task.labels, task.split, title=f"k-NN anomaly scores @ {task.sr:g} Hz")
+    say(table.text)
+    figure, notes = None, list(table.notes)
+    if args.figure:
+        from fisher.demo.figure import demo_figure
 
-    print()
-    print("cosine similarity of embeddings (mean over clip pairs; higher = more alike)")
-    print(f"{'sr (Hz)':>8} {'normal~normal':>14} {'faulty~faulty':>14} {'normal~faulty':>14}")
-    off_diag = ~np.eye(args.clips, dtype=bool)
-    for sr, nrm, flt in results:
-        nn_ = _cosine(nrm, nrm)[off_diag].mean()
-        ff = _cosine(flt, flt)[off_diag].mean()
-        nf = _cosine(nrm, flt).mean()
-        print(f"{sr:>8g} {nn_:>14.4f} {ff:>14.4f} {nf:>14.4f}")
-    print()
-    print("Pairwise similarity is only a sanity check; detection uses a memory bank + k-NN:")
-    table = demo_table({k: np.stack(v) for k, v in knn_embeddings.items()}, labels, split,
-                       roc_png=args.roc or None, title=f"k-NN anomaly scores @ {rates[-1]:g} Hz")
-    print(f"bank = {args.clips} normal clips, test = {args.clips} held-out normal + {args.clips} faulty clips "
-          f"at {rates[-1]:g} Hz")
-    print(table.text)
-    for note in table.notes:
-        print(note)
-    if table.png is not None:
-        print(f"ROC plot written to {table.png}")
+        test = np.array([s == "test" for s in task.split])
+        try:
+            figure = demo_figure(args.figure, spectra=spectra, band_width=model.band_width, scores=table.scores,
+                                 labels=task.labels[test], classes=[c for c, t in zip(task.classes, test) if t],
+                                 clip_label=clip_label, title=f"fisher demo — {chosen.weights} weights")
+        except ImportError as err:
+            notes.append(f"figure skipped: {err}")
+    for note in notes:
+        print(note, file=sys.stderr if args.json else sys.stdout)
+    if figure is not None:
+        say(f"figure written to {figure}")
+    if args.json:
+        result = {
+            "model": args.model, "weights": chosen.weights, "weights_description": chosen.description,
+            "task": task.task, "rates": rate_rows,
+            "encoders": {r["encoder"]: {"auc": r["auc"], "pauc": r["pauc"], "dim": r["dim"]} for r in table.rows},
+            "figure": None if figure is None else str(figure),
+        }
+        print(json.dumps(result, indent=2))
     return 0
