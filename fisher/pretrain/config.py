@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,7 +220,8 @@ class PretrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> PretrainConfig:
-        """Read ``.yaml`` / ``.yml`` (needs PyYAML) or ``.json``; relative data sources resolve against the file."""
+        """Read ``.yaml`` / ``.yml`` (needs PyYAML) or ``.json``. Data sources may use ``~`` and ``${VAR}``
+        (e.g. ``${FISHER_SHARED}/data``); relative ones resolve against the file's folder."""
         path = Path(path)
         text = path.read_text(encoding="utf-8")
         if path.suffix.lower() in (".yaml", ".yml"):
@@ -233,7 +235,11 @@ class PretrainConfig:
         else:
             raise ValueError(f"config must be .yaml, .yml or .json, got {path.name}")
         cfg = cls.from_dict(data)
-        cfg.data.sources = [s if Path(s).is_absolute() else str(path.parent / s) for s in cfg.data.sources]
+        sources = [os.path.expandvars(os.path.expanduser(s)) for s in cfg.data.sources]
+        unset = [s for s in sources if "$" in s]
+        if unset:
+            raise ValueError(f"data.sources of {path} use unset environment variables: {unset}")
+        cfg.data.sources = [s if Path(s).is_absolute() else str(path.parent / s) for s in sources]
         return cfg
 
     def to_dict(self) -> dict[str, Any]:
