@@ -28,15 +28,12 @@ import torch
 import torch.distributed as dist
 
 from fisher._atomic import atomic_write_text
-from fisher.model import Fisher
 from fisher.pretrain.config import PretrainConfig
 from fisher.pretrain.data import SignalStream
-from fisher.pretrain.decoder import ConvDecoder
 from fisher.pretrain.ema import ema_update, make_teacher
-from fisher.pretrain.losses import total_loss
-from fisher.pretrain.init import init_pretraining_weights
+from fisher.pretrain.init import initial_model
 from fisher.pretrain.masking import clone_count, padded_inverse_block_mask
-from fisher.pretrain.objective import DistillationModel, teacher_targets, token_padding
+from fisher.pretrain.objective import teacher_targets, token_padding
 from fisher.pretrain.resume import check_resumable
 from fisher.pretrain.schedule import ema_decay_at, lr_at
 from fisher.pretrain.sources import find_files, index_signals
@@ -91,16 +88,9 @@ class Trainer:
         self.rank, self.world_size = _setup_distributed(self.device)
         self.out_dir = Path(cfg.train.out_dir)
         self.amp_dtype = _autocast_dtype(cfg.train.precision, self.device)
-        torch.manual_seed(cfg.train.seed)
-        fc = cfg.model.fisher_config()
-        self.student = Fisher.from_pretrained(cfg.model.init) if cfg.model.init else Fisher(fc)
+        self.model = initial_model(cfg).to(self.device).train()
+        self.student = self.model.student
         self.fisher_config = fc = self.student.config
-        d = cfg.decoder
-        decoder = ConvDecoder(fc.embed_dim, d.dim, d.layers, d.kernel, d.groups, d.dropout, cfg.masking.noise_std)
-        self.model = DistillationModel(self.student, decoder)
-        if cfg.model.init_std is not None and not cfg.model.init:
-            init_pretraining_weights(self.model, cfg.model.init_std)
-        self.model = self.model.to(self.device).train()
         self.ddp = self.model
         if self.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
