@@ -1,16 +1,19 @@
 """The pretraining loop: single process or DDP (``torchrun``; gloo on CPU, nccl on GPU).
 
-Step ``s`` (0-based) on rank ``r``:
+Step ``s`` (0-based) on rank ``r`` with ``A = train.accumulate`` micro-batches:
 
 1. reseed torch's global RNG from ``(seed, s, r)`` (masks, decoder noise, dropout) → steps are reproducible;
-2. batch = ``SignalStream.batch(s)`` → sub-bands ``[B·nb, T, W]``;
-3. teacher targets (no grad), ``C = max(1, max_bands_per_sample // nb)`` inverse block masks per band sequence;
-4. student + decoder losses, backward (DDP averages gradients), gradient clipping, AdamW with ``lr_at(s)``;
+2. micro-batches = stream positions ``s·A … s·A + A - 1`` (``SignalStream.batch``; read, resampled and turned into
+   sub-bands ``[B·nb, T, W]`` on a fixed ``T = crop_frames`` grid, in ``data.num_workers`` worker processes);
+3. per micro-batch: teacher targets (no grad, padding masked), ``C = max(1, max_bands_per_sample // nb)`` inverse
+   block masks per band sequence (padding always hidden), student + decoder losses, backward of ``loss / A``;
+4. gradient clipping, AdamW with ``lr_at(s)`` (DDP averages gradients);
 5. teacher EMA update with ``ema_decay_at(s)``.
 
 Checkpoints (rank 0, atomic, see :mod:`fisher.pretrain.state`) every ``ckpt_every`` steps and when ``fit`` returns;
-resuming from one reproduces the uninterrupted run exactly (same world size and threads). Logs: one JSON line per
-``log_every`` steps in ``<out_dir>/log.jsonl`` (loss terms, lr, EMA decay, rate, throughput).
+resuming from one reproduces the uninterrupted run exactly (same world size and threads) and refuses a config that
+differs in anything but the schedule length (:mod:`fisher.pretrain.resume`). Logs: one JSON line per ``log_every``
+steps in ``<out_dir>/log.jsonl`` (loss terms, target / prediction spread, lr, EMA decay, rate, throughput).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +36,14 @@ from fisher.pretrain.config import PretrainConfig
 from fisher.pretrain.data import SignalStream
 from fisher.pretrain.ema import ema_update, make_teacher
 from fisher.pretrain.init import initial_model
+from fisher.pretrain.loader import Prepared, prepare, prepared_batches
 from fisher.pretrain.masking import clone_count, padded_inverse_block_mask
 from fisher.pretrain.objective import teacher_targets, token_padding
 from fisher.pretrain.resume import check_resumable
 from fisher.pretrain.schedule import ema_decay_at, lr_at
-from fisher.pretrain.sources import find_files, index_signals
+from fisher.pretrain.sources import find_files
 from fisher.pretrain.state import latest_checkpoint, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from fisher.pretrain.validate import checked_signals
 
 __all__ = ["Trainer", "pretrain"]
 
@@ -104,7 +110,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
         if not cfg.data.sources:
             raise ValueError("data.sources is empty: list signal files, folders, glob patterns or CSV manifests")
-        signals = index_signals(find_files(cfg.data.sources), npz_sr=cfg.data.npz_sr)
+        signals = checked_signals(find_files(cfg.data.sources), npz_sr=cfg.data.npz_sr, config=fc,
+                                  min_frames=cfg.data.min_frames)
         dc = cfg.data
         self.stream = SignalStream(signals, fc, batch_size=dc.batch_size, crop_frames=dc.crop_frames,
                                    min_frames=dc.min_frames, rates=dc.rates, f_max=dc.f_max, seed=cfg.train.seed,
@@ -169,11 +176,10 @@ class Trainer:
 
     STATS = ("loss", "loss_patch", "loss_band", "pred_std", "target_std", "cls_std", "band_target_std")
 
-    def _micro_step(self, index: int) -> tuple[torch.Tensor, dict[str, Any]]:
-        """Forward one micro-batch (stream position ``index``) → (loss with gradient, record)."""
+    def _micro_step(self, prepared: Prepared) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Forward one prepared micro-batch → (loss with gradient, record)."""
         cfg, fc = self.config, self.fisher_config
-        batch = self.stream.batch(index)
-        bands = self.stream.bands(batch).to(self.device)
+        batch, bands = prepared.batch, prepared.bands.to(self.device)
         nb = bands.shape[0] // len(batch.refs)
         clones = clone_count(nb, cfg.max_bands(fc))
         grid = (batch.frames // fc.patch_size, fc.freq_patches)
@@ -194,9 +200,10 @@ class Trainer:
                    padded=float(1.0 - batch.valid().sum() / (batch.frames * len(batch.refs))))
         return loss, rec
 
-    def train_step(self) -> dict[str, float]:
-        """Run step ``self.step`` (``train.accumulate`` micro-batches) and advance the counter; returns this rank's
-        loss terms, statistics and schedule values (micro-batch averages; counts summed)."""
+    def train_step(self, batches: Iterator[Prepared] | None = None) -> dict[str, float]:
+        """Run step ``self.step`` (``train.accumulate`` micro-batches, from ``batches`` when given — positions
+        ``step·accumulate …`` — else prepared here) and advance the counter; returns this rank's loss terms,
+        statistics and schedule values (micro-batch averages; counts summed)."""
         cfg, s = self.config, self.step
         acc = cfg.train.accumulate
         torch.manual_seed(_step_seed(cfg.train.seed, s, self.rank, 3))
@@ -210,7 +217,10 @@ class Trainer:
             sync = a == acc - 1 or self.world_size == 1
             ctx = contextlib.nullcontext() if sync else self.ddp.no_sync()
             with ctx:
-                loss, rec = self._micro_step(s * acc + a)
+                prepared = next(batches) if batches is not None else prepare(self.stream, s * acc + a)
+                if prepared.index != s * acc + a:
+                    raise RuntimeError(f"batch position {prepared.index} arrived for {s * acc + a}")
+                loss, rec = self._micro_step(prepared)
                 loss = loss / acc
                 if self.scaler is not None:
                     self.scaler.scale(loss).backward()
@@ -247,8 +257,11 @@ class Trainer:
             text = json.dumps(self.config.to_dict(), indent=2) + "\n"
             atomic_write_text(self.out_dir / "config.json", text)
         history, window, t0 = [], [], time.perf_counter()
+        acc, dc = self.config.train.accumulate, self.config.data
+        batches = prepared_batches(self.stream, self.step * acc, until * acc, num_workers=dc.num_workers,
+                                   prefetch=dc.prefetch) if self.step < until else iter(())
         while self.step < until:
-            rec = self.train_step()
+            rec = self.train_step(batches)
             history.append(rec)
             window.append(rec)
             if self.step % cfg.log_every == 0 or self.step == until:
