@@ -22,7 +22,7 @@ Modes:
 Usage::
 
     python benchmarks/pretrain_effect.py --model demo --out /tmp/fisher-pretrain-effect
-    python benchmarks/pretrain_effect.py --clean --steps 1000 --out /tmp/fisher-pretrain-clean
+    python benchmarks/pretrain_effect.py --clean --steps 1200 --out /tmp/fisher-pretrain-clean
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ def clean_pretrain(data: Path, flights: list[dict], args: argparse.Namespace) ->
     cfg = PretrainConfig.from_dict(cfg.to_dict())
     trainer = Trainer(cfg)
     t0 = time.perf_counter()
-    trainer.fit()
+    while trainer.step < cfg.train.steps and time.perf_counter() - t0 < 60 * args.max_minutes:
+        trainer.fit(until=min(trainer.step + 100, cfg.train.steps))  # checkpointed; stops at the time budget
     wall = time.perf_counter() - t0
     return export_encoder(trainer.last_checkpoint, args.out / "student"), wall, trainer.step
 
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="demo", help="pretrained model to evaluate (name or directory)")
     parser.add_argument("--clean", action="store_true", help="pretrain on drone half A, evaluate on half B")
     parser.add_argument("--steps", type=int, default=1000, help="pretraining steps of --clean")
+    parser.add_argument("--max-minutes", type=float, default=90.0, help="time budget of --clean pretraining")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
