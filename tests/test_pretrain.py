@@ -155,6 +155,8 @@ def test_exported_checkpoint_loads_and_embeds(tmp_path: Path, data_dir: Path) ->
     saved = torch.load(ckpt, weights_only=True)["student"]
     assert all(torch.equal(v, saved[k]) for k, v in model.state_dict().items())
     assert model.config.extra["step"] == 2 and model.config.depth == 2
+    shipped = json.loads((tmp_path / "exported" / "pretrain_config.json").read_text())
+    assert shipped == PretrainConfig.from_dict(cfg).to_dict()
     wave, sr = sf.read(few_files(data_dir)[2], dtype="float32")
     emb = model.embed(wave[: 3 * sr], sr)
     assert emb.shape == (2 * 64,) and np.isfinite(emb).all()
