@@ -75,7 +75,7 @@ DEMO_DESCRIPTION = (
     "NOT the official FISHER weights. A small FISHER-architecture encoder (depth 6, width 128, 2 heads, band width "
     "100, 2.04 M values incl. the fixed positional table, 8.2 MB) that fisher-signal pretrained itself on 1 CPU "
     "core with its own implementation of the FISHER recipe (EMA teacher-student distillation, inverse block "
-    "masking, L = L_band + L_patch): 2000 steps of 4 signals (paper: 400k steps of 4 x 24), ~45 min wall. Data: "
+    "masking, L = L_band + L_patch): 1200 steps of 4 signals (paper: 400k steps of 4 x 24), 34 min wall. Data: "
     "the shared development corpus, unlabelled: 62 UAV propeller flights (16 kHz, 31 min), 37 CWRU drive-end "
     "bearing recordings (DE and FE channels, 12/48 kHz, 6 min each channel), 31 DCASE 2020 machine-ID-00 clips "
     "(16 kHz, 5 min). Config: configs/pretrain/demo-cpu.yaml (copied next to the weights as "
