@@ -23,7 +23,8 @@ side (inside the signal), which is then trimmed, so the crop edges see real neig
 Length: a fixed grid. Every batch has ``T = crop_frames`` frames (a multiple of 16); item ``i`` has
 ``valid_frames[i] = min(T, its frames at the batch rate)`` floored to a multiple of 16 real frames and the rest is
 padding (the official remnants keep a fixed 1024-frame grid with a padding mask). Signals with fewer than
-``min_frames`` frames at their native rate are skipped.
+``min_frames`` frames at their native rate are skipped here (the Trainer refuses them up front,
+:mod:`fisher.pretrain.validate`).
 """
 
 from __future__ import annotations
