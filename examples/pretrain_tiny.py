@@ -49,7 +49,7 @@ def main() -> None:
             "decoder": {"dim": 64, "layers": 2, "groups": 8},
             "masking": {"max_bands_per_sample": 4},
             "optim": {"lr": 1e-3, "warmup_steps": 5},
-            "ema": {"decay": 0.99, "end_decay": 0.999},
+            "ema": {"decay": 0.99, "end_decay": 0.999, "anneal_steps": None},
             "data": {"sources": sources, "batch_size": 4, "crop_frames": 256},
             "train": {"steps": args.steps, "out_dir": str(args.out), "log_every": 5, "resume": None},
         })

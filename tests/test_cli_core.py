@@ -60,8 +60,10 @@ def test_convert_missing_file(tmp_path, capsys):
 def test_models_json(capsys):
     assert main(["models", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in records] == ["tiny", "mini", "small"]
+    assert [r["name"] for r in records] == ["tiny", "mini", "small", "demo"]
     assert records[2]["config"]["band_width"] == 50 and records[2]["hub_repo"] == "jiangab/FISHER-small-0723"
+    assert records[3]["hub_repo"] is None and records[3]["official"] is False
+    assert records[3]["package_dir"] == "pretrained/demo"
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"]])

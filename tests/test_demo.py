@@ -10,10 +10,10 @@ import pytest
 import soundfile as sf
 
 from fisher import Fisher, FisherConfig
-from fisher.eval.baseline import LogSTFT
 from fisher.cli import main
 from fisher.demo.task import DEFAULT_SNR_DB, synthetic_task
 from fisher.demo.weights import load_demo_model
+from fisher.eval.baseline import LogSTFT
 from fisher.eval.rmis import demo_table
 from fisher.signals.synth import bearing_signal
 

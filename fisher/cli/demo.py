@@ -93,9 +93,9 @@ def _embed_all(task: Any, model: Any, baseline: Any, quiet: bool) -> dict[str, n
 
 
 def run(args: argparse.Namespace) -> int:
-    from fisher.eval.baseline import LogSTFT
     from fisher.demo.task import DEFAULT_SNR_DB, synthetic_task
     from fisher.demo.weights import load_demo_model
+    from fisher.eval.baseline import LogSTFT
     from fisher.eval.rmis import demo_table
     from fisher.model.bands import frame_params
     from fisher.signals.synth import bearing_signal

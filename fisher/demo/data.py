@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from fisher.signals.reader import SIGNAL_EXTENSIONS, read_signal
-from fisher.eval.datasets.manifest import SignalItem, read_manifest
 from fisher.demo.task import LabelledClips
+from fisher.eval.datasets.manifest import SignalItem, read_manifest
+from fisher.signals.reader import SIGNAL_EXTENSIONS, read_signal
 
 __all__ = ["folder_task"]
 

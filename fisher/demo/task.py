@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from fisher.signals.validate import check_sr
 from fisher.signals.synth import BPFO, SHAFT_HZ, bearing_signal
+from fisher.signals.validate import check_sr
 
 __all__ = ["DEFAULT_SNR_DB", "LabelledClips", "synthetic_task"]
 

@@ -1,34 +1,56 @@
-"""Registry of pretrained FISHER models: one record per model with its weight source *and* preprocessing."""
+"""Registry of pretrained FISHER models: one record per model with its weight source *and* preprocessing.
+
+Two kinds of record:
+
+* the official releases ``tiny`` / ``mini`` / ``small`` — weights on the Hugging Face hub (downloaded once, then
+  cached);
+* ``demo`` — a small FISHER-architecture model **we** pretrained on CPU on the shared development corpus. Its
+  weights ship inside the package (``fisher/pretrained/demo``), so it loads offline. It is *not* an official
+  FISHER model (see its ``description``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fisher.model.config import FisherConfig
 
-__all__ = ["PretrainedRecord", "get_record", "list_models"]
+__all__ = ["ModelList", "PretrainedRecord", "get_record", "list_models", "packaged_path"]
 
 
 @dataclass(frozen=True)
 class PretrainedRecord:
-    """A released FISHER model.
+    """A pretrained FISHER model.
 
     Attributes:
-        name: short name accepted by ``Fisher.from_pretrained`` (``"tiny"``, ``"mini"``, ``"small"``).
-        hub_repo: Hugging Face repository of the official weights.
+        name: short name accepted by ``Fisher.from_pretrained`` (``"tiny"``, ``"mini"``, ``"small"``, ``"demo"``).
+        hub_repo: Hugging Face repository of the official weights (``None`` for a packaged model).
         config: architecture and preprocessing constants (STFT window/hop in ms, normalisation mean/std,
             band width in bins, maximum frames per window).
-        params: parameter count at full depth (trainable + the fixed positional table).
-        paper_size: the size quoted in the FISHER paper.
+        params: parameter count (trainable + the fixed positional table).
+        paper_size: the size quoted in the FISHER paper (``"-"`` for models not in the paper).
+        package_dir: folder inside the ``fisher`` package holding ``config.json`` + ``model.safetensors`` of a
+            model that ships with the library (``None`` for hub models).
+        official: whether the weights are the FISHER authors' release.
+        description: what the model is, in plain words (data, steps, training config for our own models).
     """
 
     name: str
-    hub_repo: str
+    hub_repo: str | None
     config: FisherConfig
     params: int
     paper_size: str
+    package_dir: str | None = None
+    official: bool = True
+    description: str = ""
+
+    @property
+    def source(self) -> str:
+        """Where the weights come from: the hub repository or ``package:<folder>``."""
+        return self.hub_repo if self.hub_repo else f"package:{self.package_dir}"
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -36,16 +58,46 @@ class PretrainedRecord:
         return data
 
 
+class ModelList(list):
+    """A list of :class:`PretrainedRecord` that also answers ``"name" in models``."""
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return any(r.name == item for r in self)
+        return list.__contains__(self, item)
+
+    def names(self) -> list[str]:
+        return [r.name for r in self]
+
+
+DEMO_CONFIG = FisherConfig.preset("tiny", depth=6, embed_dim=128, num_heads=2)
+DEMO_DESCRIPTION = (
+    "NOT the official FISHER weights. A small FISHER-architecture encoder (depth 6, width 128, 2 heads, band width "
+    "100, 2.04 M values incl. the fixed positional table, 8.2 MB) that fisher-signal pretrained itself on 1 CPU "
+    "core with its own implementation of the FISHER recipe (EMA teacher-student distillation, inverse block "
+    "masking, L = L_band + L_patch): 1200 steps of 4 signals (paper: 400k steps of 4 x 24), 34 min wall. Data: "
+    "the shared development corpus, unlabelled: 62 UAV propeller flights (16 kHz, 31 min), 37 CWRU drive-end "
+    "bearing recordings (DE and FE channels, 12/48 kHz, 6 min each channel), 31 DCASE 2020 machine-ID-00 clips "
+    "(16 kHz, 5 min). Config: configs/pretrain/demo-cpu.yaml (copied next to the weights as "
+    "pretrain_config.json). Every evaluated signal of benchmarks/pretrain_effect.py was seen unlabelled during "
+    "pretraining; see docs/pretraining.md for its k-NN results and the clean variant."
+)
+
 _RECORDS = {
     "tiny": PretrainedRecord("tiny", "jiangab/FISHER-tiny-0723", FisherConfig.preset("tiny"), 6_617_088, "5.5M"),
     "mini": PretrainedRecord("mini", "jiangab/FISHER-mini-0723", FisherConfig.preset("mini"), 11_182_080, "10M"),
     "small": PretrainedRecord("small", "jiangab/FISHER-small-0723", FisherConfig.preset("small"), 23_851_008, "22M"),
+    "demo": PretrainedRecord("demo", None, DEMO_CONFIG, 2_042_112, "-", package_dir="pretrained/demo",
+                             official=False, description=DEMO_DESCRIPTION),
 }
 
 
-def list_models() -> list[PretrainedRecord]:
-    """All pretrained FISHER records, smallest first."""
-    return list(_RECORDS.values())
+def list_models() -> ModelList:
+    """All pretrained FISHER records: the official ones smallest first, then the packaged ``demo``.
+
+    ``"demo" in fisher.list_models()`` works (names are accepted by ``in``).
+    """
+    return ModelList(_RECORDS.values())
 
 
 def get_record(name: str) -> PretrainedRecord:
@@ -54,3 +106,17 @@ def get_record(name: str) -> PretrainedRecord:
         return _RECORDS[name]
     except KeyError:
         raise ValueError(f"unknown pretrained FISHER model {name!r}; known: {', '.join(_RECORDS)}") from None
+
+
+def packaged_path(record: PretrainedRecord) -> Path:
+    """The installed folder of a packaged model; ``FileNotFoundError`` if the package lacks its files."""
+    if record.package_dir is None:
+        raise ValueError(f"{record.name!r} is not a packaged model (its weights are on the hub: {record.hub_repo})")
+    path = Path(__file__).resolve().parents[1] / record.package_dir  # fisher/<package_dir>
+    if not (path / "model.safetensors").is_file() or not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"the packaged model {record.name!r} is missing from this installation (expected config.json and "
+            f"model.safetensors in {path}); reinstall fisher-signal from a wheel or sdist that includes "
+            "fisher/pretrained"
+        )
+    return path

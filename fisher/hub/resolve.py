@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fisher.hub.registry import list_models
+from fisher.hub.registry import list_models, packaged_path
 
 __all__ = ["parse_hub_id", "resolve"]
 
@@ -33,7 +33,8 @@ def resolve(name_or_path: str | Path, *, revision: str | None = None, cache_dir:
             local_files_only: bool | None = None) -> Path:
     """Return a local file or directory for ``name_or_path``.
 
-    Order: an existing local path; a registry name (``tiny``/``mini``/``small`` → the official repo); a hub id.
+    Order: an existing local path; a registry name (``tiny``/``mini``/``small`` → the official repo, ``demo`` →
+    the folder inside the installed package, offline); a hub id.
     """
     if isinstance(name_or_path, Path) or (isinstance(name_or_path, str) and Path(name_or_path).exists()):
         path = Path(name_or_path)
@@ -44,6 +45,8 @@ def resolve(name_or_path: str | Path, *, revision: str | None = None, cache_dir:
         raise TypeError(f"name_or_path must be a str or Path, got {type(name_or_path).__name__}")
     name = name_or_path
     records = {r.name: r for r in list_models()}
+    if name in records and records[name].package_dir is not None:
+        return packaged_path(records[name])  # ships with the library: never downloads
     if name in records:
         repo, rev = records[name].hub_repo, None
     else:

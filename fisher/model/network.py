@@ -93,22 +93,27 @@ class Fisher(nn.Module):
         return x + self.positions[: x.shape[1]].to(x.dtype)
 
     def encode_tokens(
-        self, tokens: torch.Tensor, return_layer_ffn: bool = False
+        self, tokens: torch.Tensor, return_layer_ffn: bool = False, padding_mask: torch.Tensor | None = None
     ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         """Patch tokens ``[S, N, D]`` → last block output ``[S, N+1, D]`` (token 0 = CLS).
 
         With ``return_layer_ffn=True`` also returns every block's MLP-branch output ``[S, N+1, D]`` (first block
         first), the per-layer pretraining targets; the block outputs are identical in both modes.
+        ``padding_mask`` ``[S, N]`` (bool, ``True`` = padding token; pretraining only) keeps padding tokens out of
+        every attention; inference never passes one (the official model has no padding mask).
         """
         cls = self.cls_token.to(tokens.dtype).expand(tokens.shape[0], 1, -1)
         x = self.context_norm(torch.cat([cls, tokens], dim=1))
+        kpm = None
+        if padding_mask is not None:
+            kpm = torch.cat([padding_mask.new_zeros(padding_mask.shape[0], 1), padding_mask.bool()], dim=1)
         if not return_layer_ffn:
             for block in self.blocks:
-                x = block(x)
+                x = block(x, kpm)
             return x
         ffn = []
         for block in self.blocks:
-            x, branch = block.forward_with_ffn(x)
+            x, branch = block.forward_with_ffn(x, kpm)
             ffn.append(branch)
         return x, ffn
 

@@ -23,9 +23,11 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim, bias=True)
         self.proj = nn.Linear(dim, dim, bias=True)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` ``[S, N, D]``; ``key_padding_mask`` ``[S, N]`` bool, ``True`` = padding (never attended to)."""
         q, k, v = rearrange(self.qkv(x), "s n (three h d) -> three s h n d", three=3, h=self.num_heads)
-        out = F.scaled_dot_product_attention(q, k, v)  # scale = head_dim ** -0.5, no mask
+        mask = None if key_padding_mask is None else ~key_padding_mask[:, None, None, :]
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # scale = head_dim ** -0.5
         return self.proj(rearrange(out, "s h n d -> s n (h d)"))
 
 
@@ -51,13 +53,14 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=eps)
         self.mlp = Mlp(dim, mlp_dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.norm1(x + self.attn(x))
+    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.norm1(x + self.attn(x, key_padding_mask))
         return self.norm2(h + self.mlp(h))
 
-    def forward_with_ffn(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_ffn(self, x: torch.Tensor,
+                         key_padding_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Block output and the MLP-branch output before the residual (the per-layer pretraining target)."""
-        h = self.norm1(x + self.attn(x))
+        h = self.norm1(x + self.attn(x, key_padding_mask))
         ffn = self.mlp(h)
         return self.norm2(h + ffn), ffn
 

@@ -7,6 +7,9 @@ Python API::
     export_encoder("runs/x/checkpoints/step_0001000.pt", "my-fisher")
     model = fisher.Fisher.from_pretrained("my-fisher")
 
+Recipes: ``configs/pretrain/paper-{tiny,mini,small}.yaml`` (the paper's, for 4 GPUs) and
+``configs/pretrain/demo-cpu.yaml`` (the shipped ``Fisher.from_pretrained("demo")`` model).
+
 Command line: ``fisher pretrain --config CFG`` (DDP: ``torchrun --nproc_per_node=N -m fisher.pretrain --config
 CFG``) and ``fisher pretrain export CKPT DIR``.
 """

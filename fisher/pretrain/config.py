@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class ModelSection:
     preset: str | None = "tiny"
     overrides: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
+    init_std: float | None = 0.02  # EAT: Linear weights N(0, 0.02), biases 0, CLS N(0, 0.02); None = ours (xavier)
 
     def fisher_config(self) -> FisherConfig:
         if self.preset is None:
@@ -78,17 +80,21 @@ class TargetSection:
 
 @dataclass
 class LossSection:
+    """``L = band_weight·L_band + patch_weight·L_patch``; ``band_reduction`` ``"sum"`` (EAT's effective weighting:
+    the band term summed over the batch's cloned band sequences) or ``"mean"``."""
+
     patch_weight: float = 1.0
     band_weight: float = 1.0
+    band_reduction: str = "sum"
 
 
 @dataclass
 class EmaSection:
     """Teacher decay annealed linearly from ``decay`` to ``end_decay`` over ``anneal_steps`` (``None`` = all)."""
 
-    decay: float = 0.999
-    end_decay: float = 0.9999
-    anneal_steps: int | None = None
+    decay: float = 0.9998
+    end_decay: float = 0.99999
+    anneal_steps: int | None = 100000
 
 
 @dataclass
@@ -98,7 +104,7 @@ class OptimSection:
     lr: float = 5e-4
     min_lr: float = 1e-6
     warmup_steps: int = 100
-    weight_decay: float = 0.01
+    weight_decay: float = 0.05
     betas: tuple[float, float] = (0.9, 0.95)
     clip_grad: float | None = 4.0
 
@@ -113,13 +119,17 @@ class DataSection:
     crop_frames: int = 1024
     min_frames: int = 64
     rates: list[int] | None = None
+    rate_set: str = "paper"
     f_max: int = 32000
     npz_sr: float | None = None
+    num_workers: int = 0
+    prefetch: int = 2
 
 
 @dataclass
 class TrainSection:
     steps: int = 1000
+    accumulate: int = 1
     out_dir: str = "runs/pretrain"
     seed: int = 0
     log_every: int = 10
@@ -165,7 +175,7 @@ class PretrainConfig:
         m, o, d, t = self.masking, self.optim, self.data, self.train
         if not 0.0 < m.mask_ratio < 1.0:
             raise ValueError(f"masking.mask_ratio must be in (0, 1), got {m.mask_ratio}")
-        checks = {"data.batch_size": d.batch_size, "data.crop_frames": d.crop_frames, "train.steps": t.steps,
+        checks = {"data.batch_size": d.batch_size, "data.crop_frames": d.crop_frames, "train.steps": t.steps, "train.accumulate": t.accumulate,
                   "train.log_every": t.log_every, "train.ckpt_every": t.ckpt_every, "decoder.dim": self.decoder.dim,
                   "decoder.layers": self.decoder.layers, "data.min_frames": d.min_frames}
         for name, value in checks.items():
@@ -179,6 +189,14 @@ class PretrainConfig:
             raise ValueError("optim needs lr > 0, 0 <= min_lr <= lr and warmup_steps >= 0")
         if not 0.0 <= self.ema.decay <= 1.0 or not 0.0 <= self.ema.end_decay <= 1.0:
             raise ValueError("ema.decay and ema.end_decay must lie in [0, 1]")
+        if self.loss.band_reduction not in ("sum", "mean"):
+            raise ValueError(f"loss.band_reduction must be 'sum' or 'mean', got {self.loss.band_reduction!r}")
+        if d.rate_set not in ("paper", "whole_band"):
+            raise ValueError(f"data.rate_set must be 'paper' or 'whole_band', got {d.rate_set!r}")
+        if isinstance(d.num_workers, bool) or not isinstance(d.num_workers, int) or d.num_workers < 0:
+            raise ValueError(f"data.num_workers must be an integer >= 0, got {d.num_workers!r}")
+        if self.model.init_std is not None and not self.model.init_std > 0:
+            raise ValueError(f"model.init_std must be > 0 or null, got {self.model.init_std!r}")
         if t.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ValueError(f"train.precision must be auto|fp32|bf16|fp16, got {t.precision!r}")
         self.model.fisher_config()  # validates the architecture early
@@ -202,7 +220,8 @@ class PretrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> PretrainConfig:
-        """Read ``.yaml`` / ``.yml`` (needs PyYAML) or ``.json``; relative data sources resolve against the file."""
+        """Read ``.yaml`` / ``.yml`` (needs PyYAML) or ``.json``. Data sources may use ``~`` and ``${VAR}``
+        (e.g. ``${FISHER_SHARED}/data``); relative ones resolve against the file's folder."""
         path = Path(path)
         text = path.read_text(encoding="utf-8")
         if path.suffix.lower() in (".yaml", ".yml"):
@@ -216,7 +235,11 @@ class PretrainConfig:
         else:
             raise ValueError(f"config must be .yaml, .yml or .json, got {path.name}")
         cfg = cls.from_dict(data)
-        cfg.data.sources = [s if Path(s).is_absolute() else str(path.parent / s) for s in cfg.data.sources]
+        sources = [os.path.expandvars(os.path.expanduser(s)) for s in cfg.data.sources]
+        unset = [s for s in sources if "$" in s]
+        if unset:
+            raise ValueError(f"data.sources of {path} use unset environment variables: {unset}")
+        cfg.data.sources = [s if Path(s).is_absolute() else str(path.parent / s) for s in sources]
         return cfg
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Deterministic multi-rate batch stream for pretraining.
 
-Rates: the candidate batch rates are ``2·k·f_base`` (``k = 1, 2, …`` up to ``f_max``; the Nyquist frequency is then
-a harmonic of ``f_base``, so a batch has exactly ``k`` full sub-bands) or ``data.rates``. A signal *supports* the
+Rates: the candidate batch rates are, by ``data.rate_set``, ``"paper"``: every harmonic ``k·f_base`` below ``f_max``
+(``k = 1, 2, …``; the FISHER paper: "sr_batch is randomly selected from all the harmonics of f_base that are less
+than f_max"; tiny: 4, 8, …, 28 kHz) or ``"whole_band"``: ``2·k·f_base ≤ f_max`` (the Nyquist frequency is a
+harmonic of ``f_base``, so a batch has exactly ``k`` full sub-bands); or the explicit list ``data.rates``. A signal *supports* the
 candidates not above its native rate (we never upsample; a signal below every candidate supports only its own
 rate). Each batch first draws its rate ``r`` with probability ``Σ_i [signal i supports r] / (#rates i supports)`` —
 every signal spreads one unit of weight evenly over the rates it supports — and then takes its items from the
@@ -18,8 +20,11 @@ Resampler: :func:`fisher.signals.resample.resample` with ``method="polyphase"`` 
 the two integer rates), applied to the crop plus a context margin of ≥ 10·max(up, down)/up input samples on each
 side (inside the signal), which is then trimmed, so the crop edges see real neighbouring samples where they exist.
 
-Length: every item of a batch has ``T`` frames, ``T = min(crop_frames, frames of the shortest item)`` floored to a
-multiple of 16 (no padding). Signals with fewer than ``min_frames`` frames at their native rate are skipped.
+Length: a fixed grid. Every batch has ``T = crop_frames`` frames (a multiple of 16); item ``i`` has
+``valid_frames[i] = min(T, its frames at the batch rate)`` floored to a multiple of 16 real frames and the rest is
+padding (the official remnants keep a fixed 1024-frame grid with a padding mask). Signals with fewer than
+``min_frames`` frames at their native rate are skipped here (the Trainer refuses them up front,
+:mod:`fisher.pretrain.validate`).
 """
 
 from __future__ import annotations
@@ -35,17 +40,25 @@ from fisher.model.config import FisherConfig
 from fisher.pretrain.sources import SignalRef, read_signal
 from fisher.signals.resample import ratio, resample
 
-__all__ = ["Batch", "SignalStream", "candidate_rates", "resample_crop"]
+__all__ = ["RATE_SETS", "Batch", "SignalStream", "candidate_rates", "harmonic_rates", "resample_crop"]
 
 
 @dataclass
 class Batch:
-    """``waves`` ``[B, n]`` float32 at ``sr`` Hz (``n`` samples = exactly ``frames`` STFT frames)."""
+    """``waves`` ``[B, n]`` float32 at ``sr`` Hz (``n`` samples = exactly ``frames`` STFT frames); item ``i`` is real
+    for its first ``valid_frames[i]`` frames (its samples after them are zero)."""
 
     waves: np.ndarray
     sr: int
     frames: int
     refs: list[SignalRef]
+    valid_frames: np.ndarray | None = None
+
+    def valid(self) -> np.ndarray:
+        """Real frames per item ``[B]`` (all ``frames`` when the batch is unpadded)."""
+        if self.valid_frames is None:
+            return np.full(len(self.refs), self.frames, dtype=np.int64)
+        return self.valid_frames
 
 
 def candidate_rates(f_base: float, f_max: float) -> list[int]:
@@ -54,6 +67,17 @@ def candidate_rates(f_base: float, f_max: float) -> list[int]:
     if not rates:
         raise ValueError(f"f_max {f_max} Hz is below 2·f_base = {2 * f_base} Hz")
     return rates
+
+
+def harmonic_rates(f_base: float, f_max: float) -> list[int]:
+    """The paper's set: ``k·f_base`` for ``k = 1, 2, …`` while ``< f_max`` (tiny: 4, 8, …, 28 kHz)."""
+    rates = [int(k * f_base) for k in range(1, int(f_max // f_base) + 1) if k * f_base < f_max]
+    if not rates:
+        raise ValueError(f"f_max {f_max} Hz is not above f_base = {f_base} Hz")
+    return rates
+
+
+RATE_SETS = {"paper": harmonic_rates, "whole_band": candidate_rates}
 
 
 def resample_crop(ref: SignalRef, target_sr: int, n_out: int, rng: np.random.Generator) -> np.ndarray:
@@ -102,12 +126,14 @@ class SignalStream:
 
     def __init__(self, signals: list[SignalRef], config: FisherConfig, *, batch_size: int, crop_frames: int = 1024,
                  min_frames: int = 64, rates: list[int] | None = None, f_max: float = 32000, seed: int = 0,
-                 rank: int = 0, world_size: int = 1) -> None:
+                 rank: int = 0, world_size: int = 1, rate_set: str = "paper") -> None:
         self.config, self.batch_size, self.seed = config, batch_size, seed
         self.rank, self.world_size = rank, world_size
         self.crop_frames = min(crop_frames, config.max_frames)
         f_base = config.band_width * 1000.0 / config.win_ms  # bins per band × bin spacing (40 Hz)
-        candidates = sorted(int(r) for r in rates) if rates else candidate_rates(f_base, f_max)
+        if rate_set not in RATE_SETS:
+            raise ValueError(f"rate_set must be one of {sorted(RATE_SETS)}, got {rate_set!r}")
+        candidates = sorted(int(r) for r in rates) if rates else RATE_SETS[rate_set](f_base, f_max)
         self.signals = [s for s in signals
                         if num_frames(s.n_samples, s.sr, config.win_ms, config.hop_ms) >= min_frames]
         if not self.signals:
@@ -162,21 +188,30 @@ class SignalStream:
         rng = np.random.default_rng([self.seed, step, self.rank, 11])
         c = self.config
         n_fft, hop = frame_params(sr, c.win_ms, c.hop_ms)
-        avail = min(num_frames(int(r.n_samples * sr // r.sr), sr, c.win_ms, c.hop_ms) for r in refs)
-        frames = (min(self.crop_frames, avail) // c.patch_size) * c.patch_size
-        if frames < c.patch_size:
-            raise ValueError(f"batch at step {step} has a signal shorter than one patch at {sr} Hz")
+        frames = (self.crop_frames // c.patch_size) * c.patch_size
+        avail = np.array([num_frames(int(r.n_samples * sr // r.sr), sr, c.win_ms, c.hop_ms) for r in refs])
+        valid = (np.minimum(avail, frames) // c.patch_size) * c.patch_size
+        if (valid < c.patch_size).any():
+            short = refs[int(np.argmin(valid))]
+            raise ValueError(f"{short.path} is shorter than one patch ({c.patch_size} frames) at {sr} Hz")
         n = n_fft + (frames - 1) * hop
-        waves = np.stack([resample_crop(r, sr, n, rng) for r in refs])
-        return Batch(waves, sr, frames, refs)
+        waves = np.zeros((len(refs), n), dtype=np.float32)
+        for i, r in enumerate(refs):
+            m = n_fft + (int(valid[i]) - 1) * hop
+            waves[i, :m] = resample_crop(r, sr, m, rng)
+        return Batch(waves, sr, frames, refs, valid.astype(np.int64))
 
     def bands(self, batch: Batch) -> torch.Tensor:
-        """Normalised log spectrogram sub-bands ``[B·nb, T, W]`` (clip-major, bands low → high)."""
+        """Normalised log spectrogram sub-bands ``[B·nb, T, W]`` (clip-major, bands low → high); the frames after
+        an item's ``valid_frames`` are zero (padding, to be masked)."""
         c = self.config
         n_fft, hop = frame_params(batch.sr, c.win_ms, c.hop_ms)
         out = []
-        for w in batch.waves:
-            spec = log_spectrogram(torch.from_numpy(w), n_fft, hop, max_frames=batch.frames, mean=c.spec_mean,
+        for w, v in zip(batch.waves, batch.valid()):
+            m = n_fft + (int(v) - 1) * hop
+            spec = log_spectrogram(torch.from_numpy(w[:m]), n_fft, hop, max_frames=int(v), mean=c.spec_mean,
                                    std=c.spec_std, std_coeff=c.spec_std_coeff)
+            if spec.shape[0] < batch.frames:
+                spec = torch.nn.functional.pad(spec, (0, 0, 0, batch.frames - spec.shape[0]))
             out.append(split_bands(spec, c.band_width))
         return torch.cat(out)

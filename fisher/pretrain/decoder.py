@@ -42,12 +42,19 @@ class ConvDecoder(nn.Module):
         )
         self.proj = nn.Linear(dim, embed_dim)
 
-    def forward(self, visible: torch.Tensor, index: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-        """``visible`` ``[S, n_vis, D]`` at token positions ``index`` ``[S, n_vis]`` → ``[S, Tp·Fp, D]``."""
+    def forward(self, visible: torch.Tensor, index: torch.Tensor, grid: tuple[int, int],
+                pad: torch.Tensor | None = None) -> torch.Tensor:
+        """``visible`` ``[S, n_vis, D]`` at token positions ``index`` ``[S, n_vis]`` → ``[S, Tp·Fp, D]``.
+
+        ``pad`` ``[S, n_vis]`` (bool): filler slots of sequences with fewer visible patches; they are dropped.
+        """
         s, _, d = visible.shape
         tp, fp = grid
-        x = visible.new_empty(s, tp * fp, d).normal_(0.0, self.noise_std)
-        x = x.scatter(1, index.unsqueeze(-1).expand(-1, -1, d), visible)
+        n = tp * fp
+        x = visible.new_empty(s, n + 1, d).normal_(0.0, self.noise_std)
+        if pad is not None:
+            index = index.masked_fill(pad, n)  # filler slots land in a scratch column that is cut off
+        x = x.scatter(1, index.unsqueeze(-1).expand(-1, -1, d), visible)[:, :n]
         x = self.input_dropout(x)
         x = x.transpose(1, 2).reshape(s, d, tp, fp)
         for i, block in enumerate(self.blocks):

@@ -17,9 +17,23 @@ import torch.nn.functional as F
 __all__ = ["band_targets", "patch_targets"]
 
 
+def _instance_norm(f: torch.Tensor, valid: torch.Tensor | None, eps: float = 1e-5) -> torch.Tensor:
+    """Normalise ``[S, N, D]`` per sequence and channel over its real tokens (``valid`` ``[S, N]``; None = all)."""
+    if valid is None:
+        return F.instance_norm(f.transpose(1, 2), eps=eps).transpose(1, 2)
+    w = valid.to(f.dtype).unsqueeze(-1)
+    count = w.sum(dim=1, keepdim=True).clamp_min(1.0)
+    mean = (f * w).sum(dim=1, keepdim=True) / count
+    var = ((f - mean).square() * w).sum(dim=1, keepdim=True) / count
+    return (f - mean) / torch.sqrt(var + eps) * w
+
+
 def patch_targets(layer_ffn: list[torch.Tensor], top_k: int | None = None, *, instance_norm_layers: bool = True,
-                  layer_norm: bool = True) -> torch.Tensor:
-    """Average of the top ``top_k`` (default all) layers' FFN outputs ``[S, N, D]`` → float32 ``[S, N, D]``."""
+                  layer_norm: bool = True, valid: torch.Tensor | None = None) -> torch.Tensor:
+    """Average of the top ``top_k`` (default all) layers' FFN outputs ``[S, N, D]`` → float32 ``[S, N, D]``.
+
+    ``valid`` ``[S, N]`` (bool, padded batches): instance norm uses only the real tokens; padding rows are zero.
+    """
     if not layer_ffn:
         raise ValueError("need at least one layer output")
     k = len(layer_ffn) if top_k is None else top_k
@@ -29,14 +43,19 @@ def patch_targets(layer_ffn: list[torch.Tensor], top_k: int | None = None, *, in
     for f in layer_ffn[-k:]:
         f = f.float()
         if instance_norm_layers:
-            f = F.instance_norm(f.transpose(1, 2)).transpose(1, 2)
+            f = _instance_norm(f, valid)
         total = f if total is None else total + f
     y = total / k
     if layer_norm:
         y = F.layer_norm(y, y.shape[-1:])
+    if valid is not None:
+        y = y * valid.unsqueeze(-1).to(y.dtype)
     return y
 
 
-def band_targets(patch_target: torch.Tensor) -> torch.Tensor:
-    """Band (utterance-level) target ``[S, D]``: the mean of the patch targets over tokens."""
-    return patch_target.mean(dim=1)
+def band_targets(patch_target: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+    """Band (utterance-level) target ``[S, D]``: the mean of the patch targets over the (real) tokens."""
+    if valid is None:
+        return patch_target.mean(dim=1)
+    w = valid.to(patch_target.dtype).unsqueeze(-1)
+    return (patch_target * w).sum(dim=1) / w.sum(dim=1).clamp_min(1.0)

@@ -1,16 +1,19 @@
 """The pretraining loop: single process or DDP (``torchrun``; gloo on CPU, nccl on GPU).
 
-Step ``s`` (0-based) on rank ``r``:
+Step ``s`` (0-based) on rank ``r`` with ``A = train.accumulate`` micro-batches:
 
 1. reseed torch's global RNG from ``(seed, s, r)`` (masks, decoder noise, dropout) → steps are reproducible;
-2. batch = ``SignalStream.batch(s)`` → sub-bands ``[B·nb, T, W]``;
-3. teacher targets (no grad), ``C = max(1, max_bands_per_sample // nb)`` inverse block masks per band sequence;
-4. student + decoder losses, backward (DDP averages gradients), gradient clipping, AdamW with ``lr_at(s)``;
+2. micro-batches = stream positions ``s·A … s·A + A - 1`` (``SignalStream.batch``; read, resampled and turned into
+   sub-bands ``[B·nb, T, W]`` on a fixed ``T = crop_frames`` grid, in ``data.num_workers`` worker processes);
+3. per micro-batch: teacher targets (no grad, padding masked), ``C = max(1, max_bands_per_sample // nb)`` inverse
+   block masks per band sequence (padding always hidden), student + decoder losses, backward of ``loss / A``;
+4. gradient clipping, AdamW with ``lr_at(s)`` (DDP averages gradients);
 5. teacher EMA update with ``ema_decay_at(s)``.
 
 Checkpoints (rank 0, atomic, see :mod:`fisher.pretrain.state`) every ``ckpt_every`` steps and when ``fit`` returns;
-resuming from one reproduces the uninterrupted run exactly (same world size and threads). Logs: one JSON line per
-``log_every`` steps in ``<out_dir>/log.jsonl`` (loss terms, lr, EMA decay, rate, throughput).
+resuming from one reproduces the uninterrupted run exactly (same world size and threads) and refuses a config that
+differs in anything but the schedule length (:mod:`fisher.pretrain.resume`). Logs: one JSON line per ``log_every``
+steps in ``<out_dir>/log.jsonl`` (loss terms, target / prediction spread, lr, EMA decay, rate, throughput).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +32,18 @@ import torch
 import torch.distributed as dist
 
 from fisher.files import atomic_write_text
-from fisher.model.network import Fisher
 from fisher.pretrain.config import PretrainConfig
 from fisher.pretrain.data import SignalStream
-from fisher.pretrain.decoder import ConvDecoder
 from fisher.pretrain.ema import ema_update, make_teacher
-from fisher.pretrain.losses import total_loss
-from fisher.pretrain.masking import clone_count, inverse_block_mask
-from fisher.pretrain.objective import DistillationModel, teacher_targets
+from fisher.pretrain.init import initial_model
+from fisher.pretrain.loader import Prepared, prepare, prepared_batches
+from fisher.pretrain.masking import clone_count, padded_inverse_block_mask
+from fisher.pretrain.objective import teacher_targets, token_padding
+from fisher.pretrain.resume import check_resumable
 from fisher.pretrain.schedule import ema_decay_at, lr_at
-from fisher.pretrain.sources import find_files, index_signals
+from fisher.pretrain.sources import find_files
 from fisher.pretrain.state import latest_checkpoint, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from fisher.pretrain.validate import checked_signals
 
 __all__ = ["Trainer", "pretrain"]
 
@@ -89,13 +94,9 @@ class Trainer:
         self.rank, self.world_size = _setup_distributed(self.device)
         self.out_dir = Path(cfg.train.out_dir)
         self.amp_dtype = _autocast_dtype(cfg.train.precision, self.device)
-        torch.manual_seed(cfg.train.seed)
-        fc = cfg.model.fisher_config()
-        self.student = Fisher.from_pretrained(cfg.model.init) if cfg.model.init else Fisher(fc)
+        self.model = initial_model(cfg).to(self.device).train()
+        self.student = self.model.student
         self.fisher_config = fc = self.student.config
-        d = cfg.decoder
-        decoder = ConvDecoder(fc.embed_dim, d.dim, d.layers, d.kernel, d.groups, d.dropout, cfg.masking.noise_std)
-        self.model = DistillationModel(self.student, decoder).to(self.device).train()
         self.ddp = self.model
         if self.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -109,11 +110,12 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
         if not cfg.data.sources:
             raise ValueError("data.sources is empty: list signal files, folders, glob patterns or CSV manifests")
-        signals = index_signals(find_files(cfg.data.sources), npz_sr=cfg.data.npz_sr)
+        signals = checked_signals(find_files(cfg.data.sources), npz_sr=cfg.data.npz_sr, config=fc,
+                                  min_frames=cfg.data.min_frames)
         dc = cfg.data
         self.stream = SignalStream(signals, fc, batch_size=dc.batch_size, crop_frames=dc.crop_frames,
                                    min_frames=dc.min_frames, rates=dc.rates, f_max=dc.f_max, seed=cfg.train.seed,
-                                   rank=self.rank, world_size=self.world_size)
+                                   rank=self.rank, world_size=self.world_size, rate_set=dc.rate_set)
         self.step = 0
         self.last_checkpoint: Path | None = None
         self._resume()
@@ -144,6 +146,7 @@ class Trainer:
 
     def load(self, path: str | Path) -> None:
         ckpt = load_checkpoint(path)
+        check_resumable(ckpt["config"], self.config.to_dict(), path)
         if ckpt["world_size"] != self.world_size:
             raise ValueError(f"{path} was written by {ckpt['world_size']} process(es); this run has "
                              f"{self.world_size} — an exact resume needs the same world size")
@@ -171,35 +174,64 @@ class Trainer:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
-    def train_step(self) -> dict[str, float]:
-        """Run step ``self.step`` and advance the counter; returns this rank's loss terms and schedule values."""
-        cfg, s = self.config, self.step
-        torch.manual_seed(_step_seed(cfg.train.seed, s, self.rank, 3))
-        batch = self.stream.batch(s)
-        bands = self.stream.bands(batch).to(self.device)
+    STATS = ("loss", "loss_patch", "loss_band", "pred_std", "target_std", "cls_std", "band_target_std")
+
+    def _micro_step(self, prepared: Prepared) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Forward one prepared micro-batch → (loss with gradient, record)."""
+        cfg, fc = self.config, self.fisher_config
+        batch, bands = prepared.batch, prepared.bands.to(self.device)
         nb = bands.shape[0] // len(batch.refs)
-        clones = clone_count(nb, cfg.max_bands(self.fisher_config))
-        grid = (batch.frames // self.fisher_config.patch_size, self.fisher_config.freq_patches)
-        hidden = inverse_block_mask(bands.shape[0] * clones, grid, cfg.masking.mask_ratio,
-                                    cfg.block_size(self.fisher_config), cfg.masking.adjust)
+        clones = clone_count(nb, cfg.max_bands(fc))
+        grid = (batch.frames // fc.patch_size, fc.freq_patches)
+        rows = torch.from_numpy(batch.valid() // fc.patch_size).repeat_interleave(nb)  # [S] real time rows
+        hidden = padded_inverse_block_mask(rows.repeat_interleave(clones), grid, cfg.masking.mask_ratio,
+                                           cfg.block_size(fc), cfg.masking.adjust)
+        padding = token_padding(rows, grid).to(self.device)
+        padding = padding if bool(padding.any()) else None
+        with self._autocast():
+            y, yb = teacher_targets(self.teacher, bands, top_k=cfg.targets.top_k,
+                                    instance_norm_layers=cfg.targets.instance_norm_layers,
+                                    layer_norm=cfg.targets.layer_norm, padding=padding)
+            out = self.ddp(bands, hidden, y, yb, clones, padding, cfg.loss.band_reduction)
+            loss = cfg.loss.patch_weight * out["loss_patch"] + cfg.loss.band_weight * out["loss_band"]
+        rec = {k: float(v.detach()) for k, v in out.items()}
+        rec.update(loss=float(loss.detach()), sr=batch.sr, bands=nb, clones=clones, frames=batch.frames,
+                   sequences=bands.shape[0] * clones, audio_s=float(batch.valid().sum()) * fc.hop_ms / 1000.0,
+                   padded=float(1.0 - batch.valid().sum() / (batch.frames * len(batch.refs))))
+        return loss, rec
+
+    def train_step(self, batches: Iterator[Prepared] | None = None) -> dict[str, float]:
+        """Run step ``self.step`` (``train.accumulate`` micro-batches, from ``batches`` when given — positions
+        ``step·accumulate …`` — else prepared here) and advance the counter; returns this rank's loss terms,
+        statistics and schedule values (micro-batch averages; counts summed)."""
+        cfg, s = self.config, self.step
+        acc = cfg.train.accumulate
+        torch.manual_seed(_step_seed(cfg.train.seed, s, self.rank, 3))
         lr = lr_at(s, lr=cfg.optim.lr, min_lr=cfg.optim.min_lr, warmup_steps=cfg.optim.warmup_steps,
                    total_steps=cfg.train.steps)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        with self._autocast():
-            y, yb = teacher_targets(self.teacher, bands, top_k=cfg.targets.top_k,
-                                    instance_norm_layers=cfg.targets.instance_norm_layers,
-                                    layer_norm=cfg.targets.layer_norm)
-            patch, band = self.ddp(bands, hidden, y, yb, clones)
-            loss = total_loss(patch, band, cfg.loss.patch_weight, cfg.loss.band_weight)
         self.optimizer.zero_grad(set_to_none=True)
+        recs = []
+        for a in range(acc):
+            sync = a == acc - 1 or self.world_size == 1
+            ctx = contextlib.nullcontext() if sync else self.ddp.no_sync()
+            with ctx:
+                prepared = next(batches) if batches is not None else prepare(self.stream, s * acc + a)
+                if prepared.index != s * acc + a:
+                    raise RuntimeError(f"batch position {prepared.index} arrived for {s * acc + a}")
+                loss, rec = self._micro_step(prepared)
+                loss = loss / acc
+                if self.scaler is not None:
+                    self.scaler.scale(loss).backward()
+                else:
+                    loss.backward()
+            recs.append(rec)
         if self.scaler is not None:
-            self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.optimizer)
-        else:
-            loss.backward()
+        grad_norm = None
         if cfg.optim.clip_grad:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.optim.clip_grad)
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.optim.clip_grad))
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()
@@ -209,11 +241,12 @@ class Trainer:
         decay = ema_decay_at(s, decay=cfg.ema.decay, end_decay=cfg.ema.end_decay, anneal_steps=anneal)
         ema_update(self.teacher, self.student, decay)
         self.step += 1
-        return {"step": self.step, "loss": float(loss.detach()), "loss_patch": float(patch.detach()),
-                "loss_band": float(band.detach()),
-                "lr": lr, "ema_decay": decay, "sr": batch.sr, "bands": nb, "clones": clones,
-                "frames": batch.frames, "sequences": bands.shape[0] * clones,
-                "audio_s": len(batch.refs) * batch.waves.shape[1] / batch.sr}
+        out = {k: float(np.mean([r[k] for r in recs])) for k in self.STATS}
+        out.update(step=self.step, lr=lr, ema_decay=decay, sr=recs[-1]["sr"], bands=recs[-1]["bands"],
+                   clones=recs[-1]["clones"], frames=recs[-1]["frames"], grad_norm=grad_norm,
+                   sequences=sum(r["sequences"] for r in recs), audio_s=sum(r["audio_s"] for r in recs),
+                   padded=float(np.mean([r["padded"] for r in recs])))
+        return out
 
     def fit(self, until: int | None = None) -> list[dict[str, float]]:
         """Train up to step ``until`` (default ``train.steps``); checkpoint at the end. Returns per-step records."""
@@ -224,8 +257,11 @@ class Trainer:
             text = json.dumps(self.config.to_dict(), indent=2) + "\n"
             atomic_write_text(self.out_dir / "config.json", text)
         history, window, t0 = [], [], time.perf_counter()
+        acc, dc = self.config.train.accumulate, self.config.data
+        batches = prepared_batches(self.stream, self.step * acc, until * acc, num_workers=dc.num_workers,
+                                   prefetch=dc.prefetch) if self.step < until else iter(())
         while self.step < until:
-            rec = self.train_step()
+            rec = self.train_step(batches)
             history.append(rec)
             window.append(rec)
             if self.step % cfg.log_every == 0 or self.step == until:
@@ -237,7 +273,7 @@ class Trainer:
         return history
 
     def _log(self, window: list[dict[str, float]], seconds: float) -> None:
-        terms = torch.tensor([[r["loss"], r["loss_patch"], r["loss_band"]] for r in window]).mean(0)
+        terms = torch.tensor([[r[k] for k in self.STATS] for r in window]).mean(0)
         counts = torch.tensor([sum(r["sequences"] for r in window), sum(r["audio_s"] for r in window)])
         if self.world_size > 1:  # nccl reduces device tensors only
             terms, counts = terms.to(self.device), counts.double().to(self.device)
@@ -245,9 +281,10 @@ class Trainer:
             dist.all_reduce(counts)
             terms, counts = terms.cpu() / self.world_size, counts.cpu()
         last = window[-1]
-        rec = {"step": self.step, "loss": float(terms[0]), "loss_patch": float(terms[1]),
-               "loss_band": float(terms[2]), "lr": last["lr"], "ema_decay": last["ema_decay"], "sr": last["sr"],
-               "seq_per_s": float(counts[0]) / seconds, "audio_s_per_s": float(counts[1]) / seconds}
+        rec = {"step": self.step, **{k: float(v) for k, v in zip(self.STATS, terms)}, "lr": last["lr"],
+               "ema_decay": last["ema_decay"], "sr": last["sr"], "grad_norm": last["grad_norm"],
+               "padded": last["padded"], "seq_per_s": float(counts[0]) / seconds,
+               "audio_s_per_s": float(counts[1]) / seconds, "steps_per_s": len(window) / seconds}
         if self.rank == 0:
             log.info(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
             with (self.out_dir / "log.jsonl").open("a", encoding="utf-8") as fh:
