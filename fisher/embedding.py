@@ -47,6 +47,12 @@ class WindowEncoder:
         self.device = torch.device(device) if device is not None else param.device
         if self.device != param.device:
             model.to(self.device)
+        if precision == "auto" or precision == "bf16":
+            from fisher.capabilities import resolve_precision, warn_if_emulated
+
+            warn_if_emulated(precision, self.device)
+            precision = resolve_precision(precision, self.device)
+        self.precision = precision
         self.runner = inference_copy(model, precision, self.device)
         self.dtype = input_dtype(model, precision)
 
@@ -104,7 +110,8 @@ def embed(
         batch_size: windows per forward pass (memory knob; results do not depend on it).
         device: run on this device (default: the model's).
         precision: ``"fp32"`` (reference), ``"bf16"`` or ``"int8"`` (faster, approximate; see
-            :mod:`fisher.precision` for hardware caveats).
+            :mod:`fisher.precision` for hardware caveats), or ``"auto"``: bf16 where it runs natively, else fp32
+            (:func:`fisher.inference_capabilities` shows the choice and why).
         show_progress: tqdm bar over forward passes.
     Returns:
         float32 ``[dim]`` / ``[B, dim]`` (``[.., bands, D]`` for ``pool="none"``); numpy, or torch for torch input.

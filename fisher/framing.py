@@ -90,8 +90,8 @@ def check_min_length(n_samples: int, sr: float, win_ms: float = 25.0, hop_ms: fl
     need = min_samples(sr, win_ms, hop_ms)
     if n_samples < need:
         raise ValueError(
-            f"{where} has {n_samples} samples ({n_samples / sr:.4g} s) but FISHER needs at least {MIN_FRAMES} STFT "
-            f"frames = {need} samples ({need / sr:.4g} s) at sr={sr:g} Hz"
+            f"{where} has {n_samples} samples ({n_samples / sr:.4f} s) but FISHER needs at least {MIN_FRAMES} STFT "
+            f"frames = {need} samples ({need / sr:.4f} s) at sr={sr:g} Hz"
         )
 
 

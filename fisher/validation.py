@@ -68,7 +68,7 @@ def pcm_to_float(array: np.ndarray) -> np.ndarray:
 def _tensor_to_numpy(t: Any, where: str) -> np.ndarray:
     t = t.detach().cpu()
     if t.is_complex():
-        raise TypeError(f"{where}: dtype {t.dtype} is complex; pass real samples (e.g. the real part or magnitude)")
+        raise TypeError(f"{where}: dtype {t.dtype} is not numeric audio (complex: pass the real part or the magnitude)")
     if t.is_floating_point() and str(t.dtype) not in ("torch.float16", "torch.float32", "torch.float64"):
         t = t.float()  # bfloat16 and other float formats numpy lacks
     return t.numpy()
@@ -103,8 +103,9 @@ def _one_clip(x: Any, index: int | None) -> np.ndarray:
         except Exception as err:  # ragged nested lists, exotic objects
             raise TypeError(f"{where}: cannot convert {type(x).__name__} to a numeric array of samples") from err
     if arr.dtype == object or arr.dtype.kind not in "fiu":
-        kind = "complex" if arr.dtype.kind == "c" else "not numeric audio"
-        raise TypeError(f"{where}: dtype {arr.dtype} is {kind}; pass float samples in [-1, 1) or integer PCM")
+        kind = " (complex: pass the real part or the magnitude)" if arr.dtype.kind == "c" else ""
+        raise TypeError(f"{where}: dtype {arr.dtype} is not numeric audio{kind}; pass float samples in [-1, 1) or "
+                        "integer PCM")
     if arr.ndim != 1:
         raise ValueError(f"{where}: expected a 1-D array of samples, got shape {tuple(arr.shape)}")
     if arr.size == 0:
