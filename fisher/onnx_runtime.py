@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,22 +120,13 @@ class OnnxFisher:
         sr = check_sr(sr)
         batch = as_arrays(wave)
         c = self.config
-        n_fft, hop = frame_params(sr, c.win_ms, c.hop_ms)
         nb = self.num_bands(sr)
-
         groups: dict[int, list[tuple[int, np.ndarray]]] = defaultdict(list)
-        n_windows = []
-        for i, clip in enumerate(batch.clips):
-            check_min_length(clip.size, sr, c.win_ms, c.hop_ms, where="waveform" if batch.single else f"clip {i}")
-            spans = window_spans(clip.size, n_fft, hop, c.max_frames, long)
-            centred = clip[: spans[-1][1]] - clip.mean(dtype=np.float32)  # per-clip DC removal over the whole clip
-            n_windows.append(len(spans))
-            for start, stop in spans:
-                spec = log_spectrogram_np(centred[start:stop], n_fft, hop, mean=c.spec_mean, std=c.spec_std,
-                                          std_coeff=c.spec_std_coeff)
-                if pad_frames and spec.shape[0] < c.max_frames:
-                    spec = np.pad(spec, ((0, c.max_frames - spec.shape[0]), (0, 0)))
-                groups[spec.shape[0]].append((i, spec))
+        n_windows = [0] * len(batch.clips)
+        for i, spec in self.window_spectrograms(batch.clips, sr, long=long, pad_frames=pad_frames,
+                                                single=batch.single):
+            groups[spec.shape[0]].append((i, spec))
+            n_windows[i] += 1
 
         sums = np.zeros((len(batch.clips), nb, c.embed_dim), dtype=np.float64)
         for items in groups.values():
@@ -147,6 +139,26 @@ class OnnxFisher:
         per_band = (sums / np.asarray(n_windows, dtype=np.float64)[:, None, None]).astype(np.float32)
         out = pool_bands_np(per_band, pool)
         return out[0] if batch.single else out
+
+    def window_spectrograms(self, clips: list[np.ndarray], sr: float, *, long: str = "chunk",
+                            pad_frames: bool = False, single: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(clip index, [T_w, F] normalised spectrogram)`` for every analysis window of validated clips.
+
+        The front end of :meth:`embed` (per-clip DC removal, 1024-frame windows, optional time padding); also
+        the source of calibration data for :func:`fisher.onnx_quantize.quantize_onnx_int8`.
+        """
+        c = self.config
+        n_fft, hop = frame_params(sr, c.win_ms, c.hop_ms)
+        for i, clip in enumerate(clips):
+            check_min_length(clip.size, sr, c.win_ms, c.hop_ms, where="waveform" if single else f"clip {i}")
+            spans = window_spans(clip.size, n_fft, hop, c.max_frames, long)
+            centred = clip[: spans[-1][1]] - clip.mean(dtype=np.float32)  # per-clip DC removal over the whole clip
+            for start, stop in spans:
+                spec = log_spectrogram_np(centred[start:stop], n_fft, hop, mean=c.spec_mean, std=c.spec_std,
+                                          std_coeff=c.spec_std_coeff)
+                if pad_frames and spec.shape[0] < c.max_frames:
+                    spec = np.pad(spec, ((0, c.max_frames - spec.shape[0]), (0, 0)))
+                yield i, spec
 
     def __repr__(self) -> str:
         c = self.config

@@ -22,6 +22,8 @@ class PretrainedRecord:
             band width in bins, maximum frames per window).
         params: parameter count at full depth (trainable + the fixed positional table).
         paper_size: the size quoted in the FISHER paper.
+        revision: the pinned Hugging Face commit of ``hub_repo`` (``None``: no known revision, the default branch
+            is used). Pinning makes ``Fisher.from_pretrained("tiny")`` reproducible even if the repo changes.
     """
 
     name: str
@@ -29,6 +31,7 @@ class PretrainedRecord:
     config: FisherConfig
     params: int
     paper_size: str
+    revision: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -36,10 +39,14 @@ class PretrainedRecord:
         return data
 
 
+# Pinned revisions: the commits of the official repos known to this project (FISHER-mini: none known, unpinned).
 _RECORDS = {
-    "tiny": PretrainedRecord("tiny", "jiangab/FISHER-tiny-0723", FisherConfig.preset("tiny"), 6_617_088, "5.5M"),
-    "mini": PretrainedRecord("mini", "jiangab/FISHER-mini-0723", FisherConfig.preset("mini"), 11_182_080, "10M"),
-    "small": PretrainedRecord("small", "jiangab/FISHER-small-0723", FisherConfig.preset("small"), 23_851_008, "22M"),
+    "tiny": PretrainedRecord("tiny", "jiangab/FISHER-tiny-0723", FisherConfig.preset("tiny"), 6_617_088, "5.5M",
+                             revision="f9ac81c66b13f97386e4e39b1777e64ba4c98459"),
+    "mini": PretrainedRecord("mini", "jiangab/FISHER-mini-0723", FisherConfig.preset("mini"), 11_182_080, "10M",
+                             revision=None),
+    "small": PretrainedRecord("small", "jiangab/FISHER-small-0723", FisherConfig.preset("small"), 23_851_008, "22M",
+                              revision="c21d26b6a2f0593ddeea23871d66b76899c07280"),
 }
 
 
