@@ -1,7 +1,8 @@
 """Static int8 quantisation of an exported FISHER encoder with ONNX Runtime, calibrated on real signals.
 
 The linear layers (``MatMul``/``Gemm``: attention projections and MLP, ~95 % of the FLOPs) get int8 weights
-(per channel) and int8 activations with ranges calibrated on band images of the caller's signals (QDQ format). The
+(per channel) and symmetric int8 activations with ranges calibrated on band images of the caller's signals (QDQ
+format; symmetric activations let ONNX Runtime use its s8×s8 kernels — asymmetric ones measured slower than fp32). The
 16×16 patch projection (``Conv``) stays float by default: it sees raw log-spectra, whose outliers an int8 range
 clips, and it costs < 2 % of the FLOPs. Needs ``onnx`` and ``onnxruntime`` (no torch). Fidelity and speed are
 measured by ``benchmarks/embed_throughput.py``; validate on your own task before deploying int8.
@@ -85,7 +86,8 @@ def quantize_onnx_int8(src: str | Path, dst: str | Path, calibration: list[np.nd
 
         def write(out: str) -> None:
             quantize_static(prepared, out, reader, quant_format=QuantFormat.QDQ, op_types_to_quantize=ops,
-                            per_channel=per_channel, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+                            per_channel=per_channel, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                            extra_options={"ActivationSymmetric": True})
             model = onnx.load(out)
             meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
             onnx.helper.set_model_props(model, {**{p.key: p.value for p in model.metadata_props}, **meta,
