@@ -26,7 +26,7 @@ def pick(rng: np.random.Generator, options: list) -> object:
 
 def random_clip(rng: np.random.Generator, sr: float) -> object:
     """One clip-like object (mostly valid, sometimes broken)."""
-    n = int(rng.choice([0, 1, 10, 200, 2000, 3000, 6000, 12000, 20000]))
+    n = int(rng.choice([0, 1, 10, 200, 2000, 3000, 4500, 6000]))
     kind = rng.integers(12)
     x = (0.3 * rng.standard_normal(n)).astype(np.float32)
     if kind == 0:
@@ -73,7 +73,7 @@ def random_wave(rng: np.random.Generator, sr: float) -> object:
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     torch.manual_seed(0)
-    model = Fisher(FisherConfig.preset("tiny", depth=1))
+    model = Fisher(FisherConfig(embed_dim=64, depth=1, num_heads=2, band_width=100))  # cheap: validation is the point
     pytest.importorskip("onnxruntime")
     return model, OnnxFisher(export_onnx(model, tmp_path_factory.mktemp("fuzz") / "m.onnx"), threads=1)
 
