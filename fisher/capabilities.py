@@ -92,15 +92,18 @@ class InferenceCapabilities:
 
 
 def inference_capabilities(device: Any = None) -> InferenceCapabilities:
-    """Detect what ``device`` (default CPU) runs natively and which precision ``"auto"`` picks there."""
+    """Detect what ``device`` (default CPU; ``"cuda"``; other devices get fp32) runs natively and which precision
+    ``"auto"`` picks there."""
     dev = str(device) if device is not None else "cpu"
     cap_name, cap_rank = _onednn_cap()
     if dev.startswith("cuda"):
         reasons = {"bf16": "CUDA devices run bf16 natively", "int8": "int8 (dynamic quantisation) is CPU-only",
                    "fp32": "reference numerics"}
         return InferenceCapabilities(dev, "cuda", True, False, False, cap_name, "bf16", reasons)
-    if dev != "cpu":
-        raise ValueError(f"device must be 'cpu' or a CUDA device, got {device!r}")
+    if dev != "cpu":  # other accelerators (mps, xpu …): no evidence about their bf16 speed here
+        reasons = {"bf16": f"bf16 speed on {dev} is not known to this library", "int8": "int8 is CPU-only",
+                   "fp32": "reference numerics; the safe choice on an unmeasured device"}
+        return InferenceCapabilities(dev, dev, False, False, False, cap_name, "fp32", reasons)
     flags = cpu_flags()
     capped = cap_rank is not None
     hw_bf16 = bool(flags & {"avx512_bf16", "amx_bf16"}) if flags else _torch_cpu_bf16()

@@ -33,7 +33,7 @@ def main(folder: Path) -> int:
                 out = model.embed(wave, sr, **kwargs)
                 diff = float(np.abs(out - ref[key]).max()) if out.shape == ref[key].shape else float("inf")
                 worst = max(worst, diff)
-                print(f"{scale:5} {cid:22} {str(kwargs):38} shape {out.shape} max|diff| {diff:.2e}")
+                print(f"{scale:5} {cid:22} {kwargs!s:38} shape {out.shape} max|diff| {diff:.2e}")
     caps = fisher.inference_capabilities()
     print(f"auto precision here: {caps.auto} ({caps.reasons['bf16']})")
     if "torch" in sys.modules:
