@@ -198,14 +198,60 @@ def test_offline_hub_makes_no_network_call(monkeypatch, tmp_path):
     assert calls == []
 
 
+TINY_REV = "f9ac81c66b13f97386e4e39b1777e64ba4c98459"
+
+
 def test_hub_cache_layout_is_used(model, tmp_path):
-    """A snapshot in the huggingface_hub cache layout loads with local_files_only (no network)."""
-    snap = tmp_path / "models--jiangab--FISHER-tiny-0723" / "snapshots" / ("0" * 40)
-    model.save_pretrained(snap)
-    (tmp_path / "models--jiangab--FISHER-tiny-0723" / "refs").mkdir()
-    (tmp_path / "models--jiangab--FISHER-tiny-0723" / "refs" / "main").write_text("0" * 40)
+    """A snapshot in the huggingface_hub cache layout loads with local_files_only (no network); the registry name
+    resolves to the pinned revision, not to whatever ``main`` points at."""
+    repo_dir = tmp_path / "models--jiangab--FISHER-tiny-0723"
+    model.save_pretrained(repo_dir / "snapshots" / TINY_REV)
+    other = Fisher(TINY)
+    other.save_pretrained(repo_dir / "snapshots" / ("0" * 40))
+    (repo_dir / "refs").mkdir()
+    (repo_dir / "refs" / "main").write_text("0" * 40)
     loaded = Fisher.from_pretrained("tiny", cache_dir=tmp_path, local_files_only=True)
     assert torch.equal(loaded.cls_token, model.cls_token)
+    by_id = Fisher.from_pretrained("jiangab/FISHER-tiny-0723", cache_dir=tmp_path, local_files_only=True)
+    assert torch.equal(by_id.cls_token, model.cls_token)  # the bare official repo id is pinned too
+    explicit = Fisher.from_pretrained("hf-hub:jiangab/FISHER-tiny-0723@" + "0" * 40, cache_dir=tmp_path,
+                                      local_files_only=True)
+    assert torch.equal(explicit.cls_token, other.cls_token)  # an explicit revision wins
+
+
+def test_registry_pins_known_revisions(monkeypatch, tmp_path):
+    from fisher.hub.registry import get_record
+    from fisher.hub import resolve as hub
+
+    assert get_record("tiny").revision == TINY_REV
+    assert get_record("small").revision == "c21d26b6a2f0593ddeea23871d66b76899c07280"
+    assert get_record("mini").revision is None  # no known revision: unpinned
+    seen = []
+    monkeypatch.setattr(hub, "_download", lambda repo, rev, *a: seen.append((repo, rev)) or tmp_path)
+    for name in ("tiny", "mini", "small", "jiangab/FISHER-small-0723", "jiangab/FISHER-small-0723@abc", "x/y"):
+        hub.resolve(name)
+    hub.resolve("small", revision="main")
+    assert seen == [("jiangab/FISHER-tiny-0723", TINY_REV), ("jiangab/FISHER-mini-0723", None),
+                    ("jiangab/FISHER-small-0723", "c21d26b6a2f0593ddeea23871d66b76899c07280"),
+                    ("jiangab/FISHER-small-0723", "c21d26b6a2f0593ddeea23871d66b76899c07280"),
+                    ("jiangab/FISHER-small-0723", "abc"), ("x/y", None), ("jiangab/FISHER-small-0723", "main")]
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"this is a text file, not weights" * 4, "not a PyTorch checkpoint"),
+    (b"PK\x03\x04 truncated zip", "not a PyTorch checkpoint"),
+    (b"\x80\x02 broken pickle", "not a PyTorch checkpoint"),
+    (b"", "not a PyTorch checkpoint"),
+])
+def test_garbage_file_is_not_a_checkpoint(tmp_path, content, match):
+    path = tmp_path / "model.pt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match) as err:
+        Fisher.from_pretrained(path)
+    assert "pickles Python objects" not in str(err.value)
+    (tmp_path / "model.pt.xz").write_bytes(lzma.compress(content)[:20])
+    with pytest.raises(ValueError, match="not a PyTorch checkpoint"):
+        Fisher.from_pretrained(tmp_path / "model.pt.xz")
 
 
 def test_unknown_name():

@@ -131,6 +131,8 @@ def test_list_of_different_lengths(tiny):
         (np.zeros(4000, dtype=np.float32), 50, ValueError, "too low"),
         (np.zeros(4000, dtype=np.float32), True, TypeError, "sr must be"),
         ("clip.wav", 8000, TypeError, "not a string"),
+        (np.zeros((48000, 2), dtype=np.float32), 16000, ValueError, r"\(frames, channels\).*wave\.T"),
+        (np.zeros(16000, dtype=np.float32), 44100.5, ValueError, "whole number of Hz"),
     ],
 )
 def test_bad_input(tiny, wave, sr, exc, match):
@@ -179,3 +181,17 @@ def test_full_size_parameter_counts(scale, count):
     assert len(model.state_dict()) == 6 + 12 * 12
     rec = {r.name: r for r in fisher.list_models()}[scale]
     assert rec.params == count and rec.config == FisherConfig.preset(scale)
+
+
+def test_soundfile_layout_hint_and_transposed_works(tiny):
+    stereo = np.stack([noise(8000, 1), noise(8000, 2)], axis=1)  # soundfile.read: (frames, channels)
+    with pytest.raises(ValueError, match=r"shape \(8000, 2\).*\(frames, channels\)"):
+        tiny.embed(stereo, 8000)
+    assert tiny.embed(stereo.T, 8000).shape == (2, 192)
+
+
+def test_integer_valued_float_sr_is_accepted(tiny):
+    x = noise(8000)
+    np.testing.assert_array_equal(tiny.embed(x, 8000.0), tiny.embed(x, np.int64(8000)))
+    with pytest.raises(ValueError, match="whole number"):
+        fisher.frame_params(8000.25)

@@ -39,11 +39,25 @@ def clip_wave(inputs, clip: dict) -> np.ndarray:
     return inputs[storage]
 
 
-def test_positional_table_recomputed_bit_exactly(official):
+def test_positional_table_recomputed_within_tolerance(official):
+    """sin/cos differ by a few ulp between CPUs / libms (7.6e-6 seen on AMD), so the recomputed table is compared
+    with a tolerance; parity never depends on it because the loaded model uses the stored table (next test)."""
     root = official[0]
     model = Fisher.from_pretrained(root / "ckpt_tiny_d2.pt.xz")
     table = fisher.model.vit.sincos_table(192, 128, 50)
-    assert torch.equal(model.positions, table)
+    np.testing.assert_allclose(model.positions.numpy(), table.numpy(), atol=2e-5, rtol=0)
+
+
+def test_positional_table_is_loaded_not_regenerated(official):
+    import io
+    import lzma
+
+    root = official[0]
+    raw = lzma.decompress((root / "ckpt_tiny_d2.pt.xz").read_bytes())
+    stored = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)["model"]
+    positions = stored["modality_encoders.IMAGE.fixed_positional_encoder.positions"].reshape(-1, 192)
+    model = Fisher.from_pretrained(root / "ckpt_tiny_d2.pt.xz")
+    assert torch.equal(model.positions, positions)  # bit-exact: the file's table, whatever this CPU's libm says
 
 
 def test_spectrograms_match(official):

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Modules under fisher.cli that provide sub-commands, in help order.
-COMMANDS = ["demo", "convert", "models", "dcase_eval", "rmis", "pretrain"]
+COMMANDS = ["demo", "convert", "export", "models", "dcase_eval", "rmis", "pretrain"]
 
 
 def build_parser() -> argparse.ArgumentParser:

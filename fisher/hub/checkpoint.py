@@ -32,6 +32,7 @@ __all__ = ["load_model", "load_state_strict", "read_official_checkpoint", "save_
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
+_TORCH_MAGICS = (b"PK\x03\x04", b"\x80")  # torch.save zip archive; legacy torch.save = pickle protocol >= 2
 
 
 def save_model(model: torch.nn.Module, directory: str | Path) -> Path:
@@ -51,10 +52,20 @@ def read_official_checkpoint(path: str | Path, *, allow_pickle: bool = False) ->
     path = Path(path)
     raw = path.read_bytes()
     if raw.startswith(_XZ_MAGIC):
-        raw = lzma.decompress(raw)
+        try:
+            raw = lzma.decompress(raw)
+        except lzma.LZMAError as err:
+            raise ValueError(f"{path} is not a PyTorch checkpoint (or corrupt): broken xz stream ({err})") from err
+    if not raw.startswith(_TORCH_MAGICS):
+        raise ValueError(
+            f"{path} is not a PyTorch checkpoint (or corrupt): it starts with {raw[:8]!r}, neither a torch.save zip "
+            "archive nor a pickle (expected an official FISHER .pt / .pt.xz file or a model directory)"
+        )
     try:
         ckpt = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
+        if "GLOBAL" not in str(err):  # not a refused class: the pickle stream itself is broken
+            raise _corrupt(path, err) from err
         if not allow_pickle:
             raise ValueError(
                 f"{path} cannot be loaded safely with torch.load(weights_only=True): it pickles Python objects "
@@ -62,6 +73,8 @@ def read_official_checkpoint(path: str | Path, *, allow_pickle: bool = False) ->
                 "(it may execute code), or convert it once with `fisher convert SRC.pt DST_DIR --allow-pickle`."
             ) from err
         ckpt = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, KeyError, IndexError, ValueError, OSError, AttributeError) as err:
+        raise _corrupt(path, err) from err
     if not isinstance(ckpt, Mapping) or "model" not in ckpt:
         keys = list(ckpt)[:10] if isinstance(ckpt, Mapping) else type(ckpt).__name__
         raise ValueError(f"{path} is not an official FISHER checkpoint: expected keys 'cfg' and 'model', got {keys}")
@@ -72,6 +85,12 @@ def read_official_checkpoint(path: str | Path, *, allow_pickle: bool = False) ->
         model_cfg = {}
     state = convert_state_dict(dict(ckpt["model"]))
     return config_from_official(model_cfg, state, source=str(path)), state
+
+
+def _corrupt(path: Path, err: BaseException) -> ValueError:
+    detail = (str(err).splitlines() or [""])[0][:200]
+    return ValueError(f"{path} is not a PyTorch checkpoint (or corrupt): torch.load failed with "
+                      f"{type(err).__name__}: {detail}")
 
 
 def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

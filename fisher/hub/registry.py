@@ -36,6 +36,8 @@ class PretrainedRecord:
             model that ships with the library (``None`` for hub models).
         official: whether the weights are the FISHER authors' release.
         description: what the model is, in plain words (data, steps, training config for our own models).
+        revision: the pinned Hugging Face commit of ``hub_repo`` (``None``: no known revision, the default branch
+            is used). Pinning makes ``Fisher.from_pretrained("tiny")`` reproducible even if the repo changes.
     """
 
     name: str
@@ -46,6 +48,7 @@ class PretrainedRecord:
     package_dir: str | None = None
     official: bool = True
     description: str = ""
+    revision: str | None = None
 
     @property
     def source(self) -> str:
@@ -83,10 +86,14 @@ DEMO_DESCRIPTION = (
     "pretraining; see docs/pretraining.md for its k-NN results and the clean variant."
 )
 
+# Pinned revisions: the commits of the official repos known to this project (FISHER-mini: none known, unpinned).
 _RECORDS = {
-    "tiny": PretrainedRecord("tiny", "jiangab/FISHER-tiny-0723", FisherConfig.preset("tiny"), 6_617_088, "5.5M"),
-    "mini": PretrainedRecord("mini", "jiangab/FISHER-mini-0723", FisherConfig.preset("mini"), 11_182_080, "10M"),
-    "small": PretrainedRecord("small", "jiangab/FISHER-small-0723", FisherConfig.preset("small"), 23_851_008, "22M"),
+    "tiny": PretrainedRecord("tiny", "jiangab/FISHER-tiny-0723", FisherConfig.preset("tiny"), 6_617_088, "5.5M",
+                             revision="f9ac81c66b13f97386e4e39b1777e64ba4c98459"),
+    "mini": PretrainedRecord("mini", "jiangab/FISHER-mini-0723", FisherConfig.preset("mini"), 11_182_080, "10M",
+                             revision=None),
+    "small": PretrainedRecord("small", "jiangab/FISHER-small-0723", FisherConfig.preset("small"), 23_851_008, "22M",
+                              revision="c21d26b6a2f0593ddeea23871d66b76899c07280"),
     "demo": PretrainedRecord("demo", None, DEMO_CONFIG, 2_042_112, "-", package_dir="pretrained/demo",
                              official=False, description=DEMO_DESCRIPTION),
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fisher.hub.registry import list_models, packaged_path
 
-__all__ = ["parse_hub_id", "resolve"]
+__all__ = ["parse_hub_id", "pinned_revision", "resolve"]
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _ALLOW = ["*.json", "*.safetensors", "*.bin", "*.pt", "*.pth", "*.py", "*.md"]
@@ -33,8 +33,9 @@ def resolve(name_or_path: str | Path, *, revision: str | None = None, cache_dir:
             local_files_only: bool | None = None) -> Path:
     """Return a local file or directory for ``name_or_path``.
 
-    Order: an existing local path; a registry name (``tiny``/``mini``/``small`` → the official repo, ``demo`` →
-    the folder inside the installed package, offline); a hub id.
+    Order: an existing local path; a registry name (``tiny``/``mini``/``small`` → the official repo); a hub id.
+    Revision: ``revision=`` if given, else an ``@rev`` in the reference, else the registry's pinned commit of the
+    official repo (:func:`pinned_revision`; FISHER-mini has none), else the default branch.
     """
     if isinstance(name_or_path, Path) or (isinstance(name_or_path, str) and Path(name_or_path).exists()):
         path = Path(name_or_path)
@@ -57,7 +58,15 @@ def resolve(name_or_path: str | Path, *, revision: str | None = None, cache_dir:
                 "(org/repo)"
             )
         repo, rev = parsed
-    return _download(repo, revision or rev, cache_dir, local_files_only)
+    return _download(repo, revision or rev or pinned_revision(repo), cache_dir, local_files_only)
+
+
+def pinned_revision(repo: str) -> str | None:
+    """The registry's pinned commit of an official hub repo (``None`` for other repos and unpinned records)."""
+    for record in list_models():
+        if record.hub_repo == repo:
+            return record.revision
+    return None
 
 
 def _download(repo: str, revision: str | None, cache_dir: str | Path | None, local_files_only: bool | None) -> Path:

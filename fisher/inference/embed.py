@@ -22,42 +22,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from fisher.model.bands import MIN_FRAMES, check_min_length, frame_params, log_spectrogram, split_bands
+from fisher.model.bands import log_spectrogram, split_bands
+from fisher.model.framing import LONG_MODES, POOLS, check_min_length, check_options, frame_params, window_spans
 from fisher.signals.validate import as_clips, check_sr
 
-__all__ = ["LONG_MODES", "POOLS", "WindowEncoder", "embed", "window_spans"]
-
-POOLS = ("concat", "mean", "none")
-LONG_MODES = ("chunk", "truncate")
-
-
-def window_spans(n_samples: int, n_fft: int, hop: int, max_frames: int, long: str = "chunk") -> list[tuple[int, int]]:
-    """Sample spans ``[(start, stop)]`` of the analysis windows of a clip of ``n_samples``.
-
-    Window k covers frames ``k·max_frames …`` (at most ``max_frames``); a trailing window of fewer than 16 frames is
-    dropped unless it is the only one. ``long="truncate"`` keeps only the first window.
-    """
-    frames = 1 + (n_samples - n_fft) // hop
-    starts = range(0, frames, max_frames) if long == "chunk" else range(1)
-    spans = []
-    for f0 in starts:
-        count = min(max_frames, frames - f0)
-        if count < MIN_FRAMES and spans:
-            break
-        spans.append((f0 * hop, f0 * hop + n_fft + (count - 1) * hop))
-    return spans
-
-
-def check_options(pool: str, long: str, pad_frames: Any, batch_size: Any) -> None:
-    """Validate the recipe options shared by :func:`embed` and :mod:`fisher.inference.streaming`."""
-    if pool not in POOLS:
-        raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
-    if long not in LONG_MODES:
-        raise ValueError(f"long must be one of {LONG_MODES}, got {long!r}")
-    if not isinstance(pad_frames, bool):
-        raise TypeError(f"pad_frames must be True or False, got {pad_frames!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+__all__ = ["LONG_MODES", "POOLS", "WindowEncoder", "check_options", "embed", "window_spans"]
 
 
 class WindowEncoder:
@@ -75,6 +44,12 @@ class WindowEncoder:
         self.device = torch.device(device) if device is not None else param.device
         if self.device != param.device:
             model.to(self.device)
+        if precision == "auto" or precision == "bf16":
+            from fisher.inference.capabilities import resolve_precision, warn_if_emulated
+
+            warn_if_emulated(precision, self.device)
+            precision = resolve_precision(precision, self.device)
+        self.precision = precision
         self.runner = inference_copy(model, precision, self.device)
         self.dtype = input_dtype(model, precision)
 
@@ -130,7 +105,8 @@ def embed(
         batch_size: windows per forward pass (memory knob; results do not depend on it).
         device: run on this device (default: the model's).
         precision: ``"fp32"`` (reference), ``"bf16"`` or ``"int8"`` (faster, approximate; see
-            :mod:`fisher.inference.precision` for hardware caveats).
+            :mod:`fisher.inference.precision` for hardware caveats), or ``"auto"``: bf16 where it runs natively, else fp32
+            (:func:`fisher.inference_capabilities` shows the choice and why).
         show_progress: tqdm bar over forward passes.
     Returns:
         float32 ``[dim]`` / ``[B, dim]`` (``[.., bands, D]`` for ``pool="none"``); numpy, or torch for torch input.

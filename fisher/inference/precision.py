@@ -7,6 +7,9 @@
 * ``"int8"`` — dynamic int8 quantisation of every ``nn.Linear`` (weights int8 per tensor, activations quantised on
   the fly; ``torch.ao.quantization.quantize_dynamic``). CPU only; fast with AVX512-VNNI / AVX-VNNI.
 
+* ``"auto"`` — resolved by :func:`fisher.inference.capabilities.resolve_precision` before a copy is made: bf16 where it runs
+  natively, else fp32 (``fisher.inference_capabilities()`` explains the choice).
+
 Copies are cached on the model and rebuilt automatically when its weights change (in-place updates included).
 """
 
@@ -19,7 +22,7 @@ import torch
 
 __all__ = ["PRECISIONS", "inference_copy", "input_dtype"]
 
-PRECISIONS = ("fp32", "bf16", "int8")
+PRECISIONS = ("fp32", "bf16", "int8")  # concrete precisions; "auto" resolves to one of them
 
 
 def _weights_key(model: torch.nn.Module) -> tuple:
@@ -47,8 +50,12 @@ def _quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
 
 def inference_copy(model: torch.nn.Module, precision: str, device: torch.device) -> torch.nn.Module:
     """The module to run for ``precision`` (``model`` itself for fp32), cached until the weights change."""
+    if precision == "auto":
+        from fisher.inference.capabilities import resolve_precision
+
+        precision = resolve_precision(precision, device)
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        raise ValueError(f"precision must be one of {('auto', *PRECISIONS)}, got {precision!r}")
     if precision == "fp32":
         return model
     if precision == "int8" and device.type != "cpu":

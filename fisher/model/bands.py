@@ -7,7 +7,6 @@ natural log of ``|X| + 1e-10``, then ``(s - MEAN) / (STD · 2)``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -15,10 +14,12 @@ import torch
 from einops import rearrange
 
 from fisher.model.config import SPEC_MEAN, SPEC_STD, SPEC_STD_COEFF
+from fisher.model.framing import MIN_FRAMES, check_min_length, frame_params, min_samples, num_bands, num_frames
 from fisher.signals.validate import as_clips, check_sr
 
 __all__ = [
     "MIN_FRAMES",
+    "check_min_length",
     "frame_params",
     "log_spectrogram",
     "min_samples",
@@ -28,51 +29,7 @@ __all__ = [
     "split_bands",
 ]
 
-MIN_FRAMES = 16  # one 16-frame time patch
 LOG_EPS = 1e-10
-
-
-def _ms_to_samples(ms: float, sr: float) -> int:
-    """floor(ms · sr / 1000), computed exactly for integral rates (44.1 kHz · 25 ms = 1102.5 → 1102)."""
-    if float(sr).is_integer() and float(ms).is_integer():
-        return (int(ms) * int(sr)) // 1000
-    return math.floor(ms * sr / 1000.0 + 1e-9)
-
-
-def frame_params(sr: float, win_ms: float = 25.0, hop_ms: float = 10.0) -> tuple[int, int]:
-    """STFT ``(n_fft, hop)`` in samples for sampling rate ``sr`` (Hz): floor(25 ms · sr), floor(10 ms · sr)."""
-    sr = check_sr(sr)
-    n_fft, hop = _ms_to_samples(win_ms, sr), _ms_to_samples(hop_ms, sr)
-    if hop < 1 or n_fft < 2:
-        lowest = 1000.0 / min(hop_ms, win_ms / 2)
-        raise ValueError(
-            f"sr={sr:g} Hz is too low for a {win_ms:g} ms window / {hop_ms:g} ms hop; the lowest rate is {lowest:g} Hz"
-        )
-    return n_fft, hop
-
-
-def num_frames(n_samples: int, sr: float, win_ms: float = 25.0, hop_ms: float = 10.0) -> int:
-    """STFT frames ``1 + (N - n_fft) // hop`` of a clip of ``n_samples`` (0 if shorter than one window)."""
-    n_fft, hop = frame_params(sr, win_ms, hop_ms)
-    return 0 if n_samples < n_fft else 1 + (n_samples - n_fft) // hop
-
-
-def min_samples(sr: float, win_ms: float = 25.0, hop_ms: float = 10.0, frames: int = MIN_FRAMES) -> int:
-    """Fewest samples that give ``frames`` STFT frames (16 by default: 2 800 samples = 0.175 s at 16 kHz)."""
-    n_fft, hop = frame_params(sr, win_ms, hop_ms)
-    return n_fft + (frames - 1) * hop
-
-
-def num_bands(sr: float, band_width: int, win_ms: float = 25.0) -> int:
-    """Sub-bands of ``band_width`` bins at ``sr``: ``max(F, band_width) // band_width`` with ``F = n_fft // 2 + 1``.
-
-    Rates whose spectrum is narrower than one band are zero-padded to one band (sr < 7920 Hz for width 100,
-    sr < 3920 Hz for width 50); the residual highest bins beyond the last full band are dropped.
-    """
-    if isinstance(band_width, bool) or not isinstance(band_width, int) or band_width <= 0:
-        raise ValueError(f"band_width must be a positive integer number of bins, got {band_width!r}")
-    n_fft, _ = frame_params(sr, win_ms)
-    return max(n_fft // 2 + 1, band_width) // band_width
 
 
 def log_spectrogram(
@@ -105,17 +62,6 @@ def log_spectrogram(
                       normalized=False, return_complex=True)
     spec = torch.log(stft.abs() + LOG_EPS).transpose(0, 1)
     return (spec - mean) / (std * std_coeff)
-
-
-def check_min_length(n_samples: int, sr: float, win_ms: float = 25.0, hop_ms: float = 10.0,
-                     where: str = "clip") -> None:
-    """Raise a ``ValueError`` naming the minimum duration if a clip gives fewer than 16 frames."""
-    need = min_samples(sr, win_ms, hop_ms)
-    if n_samples < need:
-        raise ValueError(
-            f"{where} has {n_samples} samples ({n_samples / sr:.4f} s) but FISHER needs at least {MIN_FRAMES} STFT "
-            f"frames = {need} samples ({need / sr:.4f} s) at sr={sr:g} Hz"
-        )
 
 
 def spectrogram(wave: Any, sr: float, *, max_frames: int | None = None) -> np.ndarray | torch.Tensor | list:

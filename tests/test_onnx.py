@@ -1,0 +1,190 @@
+"""ONNX export + the torch-free OnnxFisher runtime: parity with Fisher.embed, same validation, no torch needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+import fisher
+from fisher import Fisher, FisherConfig, OnnxFisher, export_onnx
+from fisher.cli import main as cli_main
+from tests.conftest import REPO, require_shared
+from tests.test_fisher_parity import SCALES, clip_wave
+
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def official():
+    root = require_shared("fixtures", "fisher_official")
+    return root, json.loads((root / "manifest.json").read_text()), np.load(root / "inputs.npz")
+
+
+@pytest.fixture(scope="module", params=SCALES)
+def exported(request, official, tmp_path_factory):
+    model = Fisher.from_pretrained(official[0] / f"ckpt_{request.param}_d2.pt.xz")
+    path = export_onnx(model, tmp_path_factory.mktemp("onnx") / f"{request.param}.onnx")
+    return request.param, model, OnnxFisher(path, threads=2)
+
+
+def test_parity_every_official_clip(exported, official):
+    """OnnxFisher.embed within 1e-4 of Fisher.embed on every fixture clip (default recipe), plus RMIS time padding
+    and truncation on two clips each (where they change the windows)."""
+    _, manifest, inputs = official
+    name, model, onnx_model = exported
+    for cid, clip in manifest["clips"].items():
+        wave, sr = clip_wave(inputs, clip), clip["sr"]
+        variants = [{}]
+        if cid in ("sines_sr16000_3s", "sines_sr2000_3s"):
+            variants.append({"pad_frames": True})
+        if cid in ("sines_sr16000_12s", "sines_sr44100_12s"):
+            variants.append({"long": "truncate"})
+        for kwargs in variants:
+            ref = model.embed(wave, sr, **kwargs)
+            out = onnx_model.embed(wave, sr, **kwargs)
+            assert out.shape == ref.shape and out.dtype == np.float32
+            np.testing.assert_allclose(out, ref, atol=1e-4, rtol=0, err_msg=f"{name} {cid} {kwargs}")
+    assert onnx_model.embedding_dim(16000) == model.embedding_dim(16000)
+
+
+def test_pooling_batches_and_lists(exported, official):
+    _, manifest, inputs = official
+    _, model, onnx_model = exported
+    a = clip_wave(inputs, manifest["clips"]["sines_sr16000_3s"])
+    b = clip_wave(inputs, manifest["clips"]["sines_sr16000_0.2s"])
+    for pool in ("concat", "mean", "none"):
+        ref = model.embed([a, b], 16000, pool=pool, batch_size=1)
+        out = onnx_model.embed([a, b], 16000, pool=pool, batch_size=3)
+        np.testing.assert_allclose(out, ref, atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(onnx_model.embed([a, b], 16000)[1], onnx_model.embed(b, 16000))
+
+
+def test_dynamic_band_axes(exported):
+    _, model, onnx_model = exported
+    for s, t in [(1, 16), (3, 100), (2, 1024)]:
+        bands = torch.randn(s, t, model.band_width)
+        with torch.inference_mode():
+            ref = model(bands).numpy()
+        np.testing.assert_allclose(onnx_model(bands.numpy()), ref, atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="expected band images"):
+        onnx_model(np.zeros((1, 8, model.band_width), np.float32))
+
+
+BAD_INPUTS = [
+    (np.zeros((4800, 2), np.float32), 16000),  # soundfile (frames, channels)
+    (np.zeros(16000, np.float32), 44100.5),
+    (np.zeros(1000, np.float32), 8000),
+    (np.full(8000, np.nan, np.float32), 8000),
+    (np.zeros(8000, np.complex64), 8000),
+    (np.zeros((2, 2, 8000), np.float32), 8000),
+    ("clip.wav", 8000),
+    (np.zeros(8000, np.float32), "8000"),
+    (np.zeros(8000, np.float32), -5),
+    ([], 8000),
+]
+
+
+@pytest.mark.parametrize("wave,sr", BAD_INPUTS)
+def test_same_validation_as_torch_path(exported, wave, sr):
+    _, model, onnx_model = exported
+    with pytest.raises((TypeError, ValueError)) as ref:
+        model.embed(wave, sr)
+    with pytest.raises(type(ref.value)) as got:
+        onnx_model.embed(wave, sr)
+    assert str(got.value) == str(ref.value)
+    with pytest.raises(ValueError, match="pool must be"):
+        onnx_model.embed(np.zeros(8000, np.float32), 8000, pool="max")
+
+
+def test_runs_without_torch(exported, tmp_path):
+    """A subprocess where `import torch` fails: fisher and OnnxFisher still import and embed."""
+    _, model, onnx_model = exported
+    wave = (0.1 * np.random.default_rng(0).standard_normal(24000)).astype(np.float32)
+    np.save(tmp_path / "wave.npy", wave)
+    np.save(tmp_path / "ref.npy", model.embed(wave, 16000))
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules["torch"] = None  # any `import torch` now raises ImportError
+        import numpy as np
+        import fisher
+        m = fisher.OnnxFisher({str(onnx_model.path)!r})
+        out = m.embed(np.load({str(tmp_path / "wave.npy")!r}), 16000)
+        diff = float(np.abs(out - np.load({str(tmp_path / "ref.npy")!r})).max())
+        assert diff <= 1e-4, diff
+        assert fisher.inference_capabilities().auto in ("fp32", "bf16")
+        print("ok", diff)
+    """)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("ok")
+
+
+def test_import_fisher_does_not_import_torch():
+    code = "import sys, fisher; fisher.FisherConfig; fisher.frame_params(16000); print('torch' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO.parent)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False"
+
+
+def test_lazy_package_keeps_public_names():
+    assert callable(fisher.spectrogram) and fisher.Fisher is Fisher and fisher.model.vit.sincos_table is not None
+    assert set(fisher.__all__) >= {"Fisher", "OnnxFisher", "export_onnx", "inference_capabilities", "spectrogram"}
+    with pytest.raises(AttributeError):
+        fisher.no_such_name  # noqa: B018
+
+
+def test_export_errors_and_missing_metadata(tmp_path):
+    model = Fisher(FisherConfig.preset("tiny", depth=1))
+    with pytest.raises(TypeError, match="fisher.Fisher"):
+        export_onnx(torch.nn.Linear(2, 2), tmp_path / "x.onnx")
+    with pytest.raises(ValueError, match="opset"):
+        export_onnx(model, tmp_path / "x.onnx", opset=13)
+    plain = tmp_path / "plain.onnx"
+    torch.onnx.export(torch.nn.Linear(2, 2), (torch.zeros(1, 2),), str(plain), dynamo=False)
+    with pytest.raises(ValueError, match="fisher_config"):
+        OnnxFisher(plain)
+    (tmp_path / "junk.onnx").write_bytes(b"not onnx at all")
+    with pytest.raises(ValueError, match="not a loadable ONNX model"):
+        OnnxFisher(tmp_path / "junk.onnx")
+    with pytest.raises(FileNotFoundError):
+        OnnxFisher(tmp_path / "missing.onnx")
+
+
+def test_cli_export(tmp_path, capsys):
+    model = Fisher(FisherConfig.preset("tiny", depth=1))
+    src = model.save_pretrained(tmp_path / "m")
+    assert cli_main(["export", "onnx", str(src), str(tmp_path / "m.onnx"), "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote" in out and "max |onnx - torch|" in out
+    assert OnnxFisher(tmp_path / "m.onnx").config == model.config
+
+
+def test_int8_static_quantisation(tmp_path):
+    pytest.importorskip("onnx")
+    from fisher.deploy.quantize import calibration_bands, quantize_onnx_int8
+
+    torch.manual_seed(0)
+    model = Fisher(FisherConfig.preset("tiny", depth=2))
+    fp32 = OnnxFisher(export_onnx(model, tmp_path / "fp32.onnx"), threads=1)
+    rng = np.random.default_rng(0)
+    t = np.arange(48000) / 16000
+    signals = [((np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32), 16000)
+               for f in (120.0, 900.0, 3100.0)]
+    cal = calibration_bands(fp32, signals, max_windows=4)
+    assert len(cal) == 3 and cal[0].shape == (2, 298, 100)
+    int8 = OnnxFisher(quantize_onnx_int8(fp32.path, tmp_path / "int8.onnx", cal), threads=1)
+    test = (np.sin(2 * np.pi * 440.0 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+    a, b = fp32.embed(test, 16000), int8.embed(test, 16000)
+    assert not np.array_equal(a, b)  # really quantised
+    assert a @ b / np.linalg.norm(a) / np.linalg.norm(b) > 0.99
+    with pytest.raises(ValueError, match="calibration"):
+        quantize_onnx_int8(fp32.path, tmp_path / "x.onnx", [])
