@@ -86,9 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     x_train, _ = windows([waves[i] for i in train_idx])
     x_test, owner = windows([waves[i] for i in test_idx])
     y_flight = np.array([labels[i] for i in test_idx])
-    print(f"UAV propeller (cw_square): train {len(train_idx)} normal flights = {len(x_train)} windows; test "
-          f"{int((y_flight == 0).sum())} normal + {int(y_flight.sum())} anomalous flights = {len(x_test)} windows "
-          f"of 10 s at {SR} Hz; {args.threads} threads")  # fmt: skip
+    print(
+        f"UAV propeller (cw_square): train {len(train_idx)} normal flights = {len(x_train)} windows; test "
+        f"{int((y_flight == 0).sum())} normal + {int(y_flight.sum())} anomalous flights = {len(x_test)} windows "
+        f"of 10 s at {SR} Hz; {args.threads} threads"
+    )
 
     fisher_enc = ("fisher", {"model": FisherConfig.preset("tiny"), "pool": "concat"})
     torch.manual_seed(0)
@@ -97,8 +99,10 @@ def main(argv: list[str] | None = None) -> None:
         "fisher (random tiny)": [fisher_enc],
         "logstft + fisher": ["logstft", fisher_enc],
     }
-    header = f"{'detector':<22}{'rank norm':<14}{'AUC':>7}{'pAUC':>7}{'score':>7}{'win AUC':>9}{'s/window':>10}" \
-             f"{'online s':>10}{'fit s':>8}"  # fmt: skip
+    header = (
+        f"{'detector':<22}{'rank norm':<14}{'AUC':>7}{'pAUC':>7}{'score':>7}{'win AUC':>9}{'s/window':>10}"
+        f"{'online s':>10}{'fit s':>8}"
+    )
     print(header)
     print("-" * len(header))
     for label, encoders in systems.items():
@@ -123,8 +127,10 @@ def main(argv: list[str] | None = None) -> None:
                     det.score(x_test[j], SR, machine="uav", domain="source")
                     times.append(time.perf_counter() - t0)
                 online = statistics.median(times)
-            print(f"{label:<22}{rank_norm:<14}{auc:>7.4f}{pauc:>7.4f}{official:>7.4f}{win_auc:>9.4f}"
-                  f"{per_window:>10.4f}{online:>10.4f}{fit_s:>8.1f}")  # fmt: skip
+            print(
+                f"{label:<22}{rank_norm:<14}{auc:>7.4f}{pauc:>7.4f}{official:>7.4f}{win_auc:>9.4f}"
+                f"{per_window:>10.4f}{online:>10.4f}{fit_s:>8.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -130,8 +130,10 @@ def runners(model: Fisher, precisions: list[str], signals: list, threads: int, t
             cal = calibration_bands(onnx_fp32, signals[::2], max_windows=16)  # calibrate on every other signal
             int8_path = quantize_onnx_int8(fp32_path, tmp / "int8.onnx", cal)
             onnx_int8 = OnnxFisher(int8_path, threads=threads)
-            out["onnx-int8"] = (lambda w, sr, bs=8: onnx_int8.embed(w, sr, batch_size=bs),
-                                f"{int8_path.stat().st_size / 1e6:.0f} MB")
+            out["onnx-int8"] = (
+                lambda w, sr, bs=8: onnx_int8.embed(w, sr, batch_size=bs),
+                f"{int8_path.stat().st_size / 1e6:.0f} MB",
+            )
     return out
 
 
@@ -166,24 +168,43 @@ def measure(args: argparse.Namespace) -> list[dict]:
                 rate = gflop * args.batch / t
                 held_out = signals[1::2] if name == "onnx-int8" else signals
                 cos = 1.0 if name == "fp32" else fidelity(model, held_out, lambda w, sr, run=run: run(w, sr))
-                rows.append({"scale": scale, "path": name, "note": note, "gflop": gflop, "cps": args.batch / t,
-                             "rate": rate, "mm": mm, "ratio": rate / mm, "ratio_gemm": rate / gemm,
-                             "speedup": base / t if base else float("nan"), "cos": cos, "rss": peak_rss_mb()})
+                rows.append(
+                    {
+                        "scale": scale,
+                        "path": name,
+                        "note": note,
+                        "gflop": gflop,
+                        "cps": args.batch / t,
+                        "rate": rate,
+                        "mm": mm,
+                        "ratio": rate / mm,
+                        "ratio_gemm": rate / gemm,
+                        "speedup": base / t if base else float("nan"),
+                        "cos": cos,
+                        "rss": peak_rss_mb(),
+                    }
+                )
         del model
     return rows
 
 
 def print_table(kind: str, rows: list[dict], args: argparse.Namespace) -> None:
     caps = json.loads(rows[0]["caps"]) if rows and "caps" in rows[0] else {}
-    print(f"\n== CPU kind: {kind} ({' '.join(f'{k}={v}' for k, v in KINDS[kind].items()) or 'no emulation'}); "
-          f"precision='auto' -> {caps.get('auto')}: {caps.get('reasons', {}).get('bf16', '')}")
-    print(f"{'scale':6} {'path':9} {'GFLOP/clip':>10} {'clips/s':>8} {'GFLOP/s':>8} {'matmul GFLOP/s':>14} "
-          f"{'ratio':>6} {'ratio(model GEMM)':>17} {'speed-up':>8} {'cos vs fp32':>11} {'peak RSS MB':>11}  note")
+    print(
+        f"\n== CPU kind: {kind} ({' '.join(f'{k}={v}' for k, v in KINDS[kind].items()) or 'no emulation'}); "
+        f"precision='auto' -> {caps.get('auto')}: {caps.get('reasons', {}).get('bf16', '')}"
+    )
+    print(
+        f"{'scale':6} {'path':9} {'GFLOP/clip':>10} {'clips/s':>8} {'GFLOP/s':>8} {'matmul GFLOP/s':>14} "
+        f"{'ratio':>6} {'ratio(model GEMM)':>17} {'speed-up':>8} {'cos vs fp32':>11} {'peak RSS MB':>11}  note"
+    )
     for r in rows:
         star = "*" if kind != "native" and (r["path"].startswith("onnx") or r["path"] == "int8") else ""
-        print(f"{r['scale']:6} {r['path'] + star:9} {r['gflop']:>10.2f} {r['cps']:>8.2f} {r['rate']:>8.1f} "
-              f"{r['mm']:>14.1f} {r['ratio']:>6.2f} {r['ratio_gemm']:>17.2f} {r['speedup']:>8.2f} {r['cos']:>11.5f} "
-              f"{r['rss']:>11.0f}  {r['note']}")
+        print(
+            f"{r['scale']:6} {r['path'] + star:9} {r['gflop']:>10.2f} {r['cps']:>8.2f} {r['rate']:>8.1f} "
+            f"{r['mm']:>14.1f} {r['ratio']:>6.2f} {r['ratio_gemm']:>17.2f} {r['speedup']:>8.2f} {r['cos']:>11.5f} "
+            f"{r['rss']:>11.0f}  {r['note']}"
+        )
 
 
 def main() -> None:
@@ -204,9 +225,11 @@ def main() -> None:
         print(json.dumps([{**r, "caps": caps} for r in rows]))
         return
 
-    print(f"torch {torch.__version__}, threads={args.threads}, batch={args.batch} x {args.seconds:g} s "
-          f"@ {args.sr:g} Hz, median of {args.runs} runs after warm-up; n_fft/hop={frame_params(args.sr)}; "
-          f"fidelity on {len(real_signals())} real signals (onnx-int8: the half not used for calibration)")
+    print(
+        f"torch {torch.__version__}, threads={args.threads}, batch={args.batch} x {args.seconds:g} s "
+        f"@ {args.sr:g} Hz, median of {args.runs} runs after warm-up; n_fft/hop={frame_params(args.sr)}; "
+        f"fidelity on {len(real_signals())} real signals (onnx-int8: the half not used for calibration)"
+    )
     results = {}
     for kind in args.kinds.split(","):
         if kind not in KINDS:
@@ -216,10 +239,12 @@ def main() -> None:
         done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
         results[kind] = json.loads(done.stdout.strip().splitlines()[-1])
         print_table(kind, results[kind], args)
-    print("\nratio = achieved model GFLOP/s (analytic FLOPs) / square fp32 matmul (1536^3) GFLOP/s; ratio(model GEMM) = "
-          "the same / the model's own MLP GEMM shape [S*N, D] @ [D, 4D]; both measured interleaved in this run; "
-          "speed-up = torch fp32 time / this path's time in the same process; note: what 'auto' resolved to, or "
-          "the ONNX file size; * = ONNX Runtime / FBGEMM ignore the emulation variables (full ISA of this machine)")
+    print(
+        "\nratio = achieved model GFLOP/s (analytic FLOPs) / square fp32 matmul (1536^3) GFLOP/s; ratio(model GEMM) = "
+        "the same / the model's own MLP GEMM shape [S*N, D] @ [D, 4D]; both measured interleaved in this run; "
+        "speed-up = torch fp32 time / this path's time in the same process; note: what 'auto' resolved to, or "
+        "the ONNX file size; * = ONNX Runtime / FBGEMM ignore the emulation variables (full ISA of this machine)"
+    )
     if len(results) > 1:
         kinds = list(results)
         print(f"\nclips/s {kinds[1]} / {kinds[0]} (same invocation, one kind after the other):")

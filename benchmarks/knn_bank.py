@@ -40,7 +40,8 @@ def make_data(kind: str, n: int, q: int, d: int, seed: int = 0) -> tuple[np.ndar
     rng = np.random.default_rng(seed)
     if kind == "uniform":
         return unit_rows(rng.standard_normal((n, d), dtype=np.float32)), unit_rows(
-            rng.standard_normal((q, d), dtype=np.float32))
+            rng.standard_normal((q, d), dtype=np.float32)
+        )
     centres = unit_rows(rng.standard_normal((1000, d), dtype=np.float32))
 
     def draw(m: int) -> np.ndarray:
@@ -110,8 +111,18 @@ class Rows:
     """Prints each table row as soon as it is measured."""
 
     def append(self, r: list) -> None:
-        cells = [r[0], r[1], r[2], f"{r[3]:.1f}", f"{r[4]:.0f}", f"{r[5]:.2f}", f"{r[6]:.0f}", f"{r[7]:.2f}",
-                 f"{r[8]:.3f}", r[9]]
+        cells = [
+            r[0],
+            r[1],
+            r[2],
+            f"{r[3]:.1f}",
+            f"{r[4]:.0f}",
+            f"{r[5]:.2f}",
+            f"{r[6]:.0f}",
+            f"{r[7]:.2f}",
+            f"{r[8]:.3f}",
+            r[9],
+        ]
         print("| " + " | ".join(cells) + " |", flush=True)
 
 
@@ -121,14 +132,29 @@ def run(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     rates = matmul_rates(args.dim)
     ref = max(v for key, v in rates.items() if key.startswith("numpy"))
-    print(f"# k-NN bank benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"numpy {np.__version__}, faiss {faiss.__version__}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
+    print(
+        f"# k-NN bank benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"numpy {np.__version__}, faiss {faiss.__version__}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}"
+    )
     print("# float32 matmul GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in rates.items()))
     print(f"# reference matmul rate = {ref:.0f} GFLOP/s (best numpy)")
     k, q_n = args.k, args.queries
-    print(f"\nbank {fmt_n(args.n)} x {args.dim} float32 unit vectors, {q_n} queries, k = {k}; speed-up vs exact float32 "
-          "on the same bank; recall@k vs exact\n")
-    head = ["data", "method", "bank", "build s", "index MiB", "search s", "queries/s", "speed-up", f"recall@{k}", "note"]
+    print(
+        f"\nbank {fmt_n(args.n)} x {args.dim} float32 unit vectors, {q_n} queries, k = {k}; speed-up vs exact float32 "
+        "on the same bank; recall@k vs exact\n"
+    )
+    head = [
+        "data",
+        "method",
+        "bank",
+        "build s",
+        "index MiB",
+        "search s",
+        "queries/s",
+        "speed-up",
+        f"recall@{k}",
+        "note",
+    ]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head), flush=True)
     rows = Rows()
@@ -138,16 +164,39 @@ def run(args: argparse.Namespace) -> None:
         exact, build_s, mem = timed_build(bank, {"backend": "exact", "dtype": "float32"})
         exact_s, truth = timed_search(exact, queries, k)
         gf = flops / exact_s / 1e9
-        rows.append([kind, "exact float32", fmt_n(args.n), build_s, mem, exact_s, q_n / exact_s, 1.0, 1.0,
-                     f"{gf:.0f} GFLOP/s = {gf / ref:.2f} x matmul"])
+        rows.append(
+            [
+                kind,
+                "exact float32",
+                fmt_n(args.n),
+                build_s,
+                mem,
+                exact_s,
+                q_n / exact_s,
+                1.0,
+                1.0,
+                f"{gf:.0f} GFLOP/s = {gf / ref:.2f} x matmul",
+            ]
+        )
         if kind == args.data.split(",")[0]:  # the float64 default path, on a query subset (it is much slower)
             sub = queries[: args.f64_queries]
             exact64, build64, mem64 = timed_build(bank, "exact")
             s64, ids64 = timed_search(exact64, sub, k)
             gf64 = 2.0 * len(sub) * args.n * args.dim / s64 / 1e9
-            rows.append([kind, f"exact float64 ({len(sub)} q)", fmt_n(args.n), build64, mem64, s64, len(sub) / s64,
-                         (exact_s / q_n) / (s64 / len(sub)), recall(ids64, truth[: len(sub)]),
-                         f"{gf64:.0f} GFLOP/s = {gf64 / ref:.2f} x matmul"])
+            rows.append(
+                [
+                    kind,
+                    f"exact float64 ({len(sub)} q)",
+                    fmt_n(args.n),
+                    build64,
+                    mem64,
+                    s64,
+                    len(sub) / s64,
+                    (exact_s / q_n) / (s64 / len(sub)),
+                    recall(ids64, truth[: len(sub)]),
+                    f"{gf64:.0f} GFLOP/s = {gf64 / ref:.2f} x matmul",
+                ]
+            )
             del exact64
         del exact
         flat, build_s, mem = timed_build(bank, "faiss-flat")
@@ -158,8 +207,20 @@ def run(args: argparse.Namespace) -> None:
         for nprobe in [int(p) for p in args.nprobe.split(",")]:
             ivf.options["nprobe"] = nprobe
             s, ids = timed_search(ivf, queries, k)
-            rows.append([kind, f"faiss ivf{args.nlist} nprobe={nprobe}", fmt_n(args.n), build_s, mem, s, q_n / s,
-                         exact_s / s, recall(ids, truth), ""])
+            rows.append(
+                [
+                    kind,
+                    f"faiss ivf{args.nlist} nprobe={nprobe}",
+                    fmt_n(args.n),
+                    build_s,
+                    mem,
+                    s,
+                    q_n / s,
+                    exact_s / s,
+                    recall(ids, truth),
+                    "",
+                ]
+            )
         del ivf
         hn = min(args.hnsw_n, args.n)
         small = bank[:hn]
@@ -171,8 +232,20 @@ def run(args: argparse.Namespace) -> None:
         for ef in [int(e) for e in args.ef.split(",")]:
             hnsw.options["ef_search"] = ef
             s, ids = timed_search(hnsw, queries, k)
-            rows.append([kind, f"faiss hnsw32 ef={ef}", fmt_n(hn), build_s, mem, s, q_n / s, small_s / s,
-                         recall(ids, small_truth), ""])
+            rows.append(
+                [
+                    kind,
+                    f"faiss hnsw32 ef={ef}",
+                    fmt_n(hn),
+                    build_s,
+                    mem,
+                    s,
+                    q_n / s,
+                    small_s / s,
+                    recall(ids, small_truth),
+                    "",
+                ]
+            )
         del hnsw, bank
         gc.collect()
     print(f"\n# total benchmark time {time.perf_counter() - start:.0f} s")

@@ -60,8 +60,10 @@ def main() -> None:
     from embed_throughput import real_signals
 
     signals = real_signals()
-    print(f"OnnxFisher in a torch-free subprocess, threads={args.threads}, batch={args.batch} x {args.seconds:g} s "
-          "@ 16 kHz, median of 3 runs after warm-up")
+    print(
+        f"OnnxFisher in a torch-free subprocess, threads={args.threads}, batch={args.batch} x {args.seconds:g} s "
+        "@ 16 kHz, median of 3 runs after warm-up"
+    )
     print(f"{'scale':6} {'file':5} {'MB':>6} {'RSS loaded MB':>13} {'peak RSS MB':>11} {'clips/s':>8}")
     for scale in args.scales.split(","):
         torch.manual_seed(0)
@@ -73,8 +75,10 @@ def main() -> None:
             for label, path in (("fp32", fp32), ("int8", int8)):
                 cmd = [sys.executable, "-c", CHILD, str(path), str(args.threads), str(args.batch), str(args.seconds)]
                 out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-                print(f"{scale:6} {label:5} {path.stat().st_size / 1e6:>6.1f} {out['loaded']:>13.0f} "
-                      f"{out['peak']:>11.0f} {out['cps']:>8.2f}")
+                print(
+                    f"{scale:6} {label:5} {path.stat().st_size / 1e6:>6.1f} {out['loaded']:>13.0f} "
+                    f"{out['peak']:>11.0f} {out['cps']:>8.2f}"
+                )
 
 
 if __name__ == "__main__":

@@ -49,16 +49,19 @@ def drone_flights(data: Path, seed: int = 0) -> list[dict]:
     for cls in CLASSES:
         files = sorted((data / "uav_propeller_cw" / cls).glob("*.flac"))
         half_a = set(rng.permutation(len(files))[: (len(files) + 1) // 2].tolist())
-        out += [{"path": f, "label": cls, "group": f.stem, "part": "A" if i in half_a else "B"}
-                for i, f in enumerate(files)]
+        out += [
+            {"path": f, "label": cls, "group": f.stem, "part": "A" if i in half_a else "B"} for i, f in enumerate(files)
+        ]
     return out
 
 
 def cwru_items(data: Path) -> list[dict]:
     from fisher.eval.datasets import cwru_manifest
 
-    return [{"path": it.path, "label": it.label, "group": it.group, "channel": it.channel,
-             "load": it.meta["load_hp"]} for it in cwru_manifest(data / "cwru_12k_drive_end", channels=("DE",))]
+    return [
+        {"path": it.path, "label": it.label, "group": it.group, "channel": it.channel, "load": it.meta["load_hp"]}
+        for it in cwru_manifest(data / "cwru_12k_drive_end", channels=("DE",))
+    ]
 
 
 def embed_items(encoder, items: list[dict], seconds: float) -> tuple[np.ndarray, list[dict]]:
@@ -79,8 +82,12 @@ def drone_scores(emb: np.ndarray, meta: list[dict]) -> dict[str, float]:
     from fisher.eval.metrics import roc_auc
     from fisher.eval.rmis import fault_diagnosis, knn_mean_distance
 
-    out = {"drone4 sealed": fault_diagnosis(emb, [m["label"] for m in meta], [m["group"] for m in meta],
-                                            classes=CLASSES).score / 100}
+    out = {
+        "drone4 sealed": fault_diagnosis(
+            emb, [m["label"] for m in meta], [m["group"] for m in meta], classes=CLASSES
+        ).score
+        / 100
+    }
     groups = np.array([m["group"] for m in meta])
     normal = np.array([m["label"] == "normal" for m in meta])
     flights = sorted(set(groups.tolist()))
@@ -135,8 +142,9 @@ def clean_pretrain(data: Path, flights: list[dict], args: argparse.Namespace) ->
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("FISHER_SHARED", REPO.parent / "shared"))
-                        / "data")
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("FISHER_SHARED", REPO.parent / "shared")) / "data"
+    )
     parser.add_argument("--out", type=Path, default=Path("/tmp/fisher-pretrain-effect"))
     parser.add_argument("--model", default="demo", help="pretrained model to evaluate (name or directory)")
     parser.add_argument("--clean", action="store_true", help="pretrain on drone half A, evaluate on half B")
@@ -165,8 +173,11 @@ def main(argv: list[str] | None = None) -> None:
     cfg = PretrainConfig.load(REPO / "configs" / "pretrain" / "demo-cpu.yaml")
     cfg.model.preset, cfg.model.overrides = None, {k: v for k, v in model.config.to_dict().items() if k != "extra"}
     random_init = initial_model(cfg).student
-    encoders = {"logstft": LogSTFT(), "same arch, random init": FisherEncoder(random_init),
-                f"pretrained ({model_dir if not args.clean else 'clean'})": FisherEncoder(model)}
+    encoders = {
+        "logstft": LogSTFT(),
+        "same arch, random init": FisherEncoder(random_init),
+        f"pretrained ({model_dir if not args.clean else 'clean'})": FisherEncoder(model),
+    }
     results = {}
     for name, enc in encoders.items():
         t0 = time.perf_counter()

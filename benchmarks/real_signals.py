@@ -102,18 +102,25 @@ def main(argv: list[str] | None = None) -> int:
         auc, pauc = uav_anomaly(items, embs)
         columns[name] = {
             "cwru": cwru_leave_one_load_out(args.data, enc, args.cache),
-            "auc": auc, "pauc": pauc, "four": uav_four_class(items, embs),
-            "dim": embs[0].shape[1], "seconds": time.perf_counter() - t0,
-        }  # fmt: skip
+            "auc": auc,
+            "pauc": pauc,
+            "four": uav_four_class(items, embs),
+            "dim": embs[0].shape[1],
+            "seconds": time.perf_counter() - t0,
+        }
     label = {"logstft": "logstft", "random-tiny": "FISHER tiny (random)"}
     head = ["task", "metric", *[label.get(n, n) for n in names]]
     rows = [
-        ["CWRU DE fault type, 3 classes, leave-one-load-out", "macro acc %", *[f"{columns[n]['cwru']:.2f}" for n in names]],
+        [
+            "CWRU DE fault type, 3 classes, leave-one-load-out",
+            "macro acc %",
+            *[f"{columns[n]['cwru']:.2f}" for n in names],
+        ],
         ["UAV propeller AD, 46 test flights", "AUC %", *[f"{columns[n]['auc']:.2f}" for n in names]],
         ["UAV propeller AD, 46 test flights", "pAUC(0.1) %", *[f"{columns[n]['pauc']:.2f}" for n in names]],
         ["UAV 4-class (0/1/2/3-4 broken), 5 sealed runs", "macro acc %", *[f"{columns[n]['four']:.2f}" for n in names]],
         ["embedding size at 16 kHz", "dim", *[str(columns[n]["dim"]) for n in names]],
-    ]  # fmt: skip
+    ]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     fmt = lambda r: " | ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
     print(fmt(head))

@@ -42,7 +42,11 @@ def write_signal(path: Path, minutes: float, sr: int) -> None:
     with sf.SoundFile(str(path), "w", sr, 1, subtype="PCM_16") as f:
         for start in range(0, int(minutes * 60 * sr), block):
             t = (start + np.arange(block)) / sr
-            x = 0.3 * np.sin(2 * np.pi * 50 * t) + 0.1 * np.sin(2 * np.pi * 3150 * t) + 0.05 * rng.standard_normal(block)
+            x = (
+                0.3 * np.sin(2 * np.pi * 50 * t)
+                + 0.1 * np.sin(2 * np.pi * 3150 * t)
+                + 0.05 * rng.standard_normal(block)
+            )
             f.write((np.clip(x, -1, 1) * 32767).astype(np.int16))
 
 
@@ -61,21 +65,31 @@ def main() -> None:
             t0 = time.perf_counter()
             write_signal(path, minutes, args.sr)
             write_s = time.perf_counter() - t0
-            out = subprocess.run([sys.executable, "-c", CHILD, str(path), args.scale, str(args.depth),
-                                  str(args.threads)], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(path), args.scale, str(args.depth), str(args.threads)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             r = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append((minutes, path.stat().st_size / 2**20, write_s, r))
             path.unlink()
     print(f"FISHER-{args.scale} depth {args.depth}, {args.sr} Hz mono FLAC, batch_size=8, {args.threads} threads")
-    print(f"{'minutes':>7} {'file MB':>8} {'windows':>7} {'dim':>5} {'embed s':>8} {'win/s':>6} "
-          f"{'RSS model MB':>12} {'peak MB':>8} {'peak-model MB':>13}")
+    print(
+        f"{'minutes':>7} {'file MB':>8} {'windows':>7} {'dim':>5} {'embed s':>8} {'win/s':>6} "
+        f"{'RSS model MB':>12} {'peak MB':>8} {'peak-model MB':>13}"
+    )
     for minutes, mb, _, r in rows:
-        print(f"{minutes:>7g} {mb:>8.1f} {r['windows']:>7} {r['dim']:>5} {r['seconds']:>8.1f} "
-              f"{r['windows'] / r['seconds']:>6.2f} {r['base']:>12.0f} {r['peak']:>8.0f} {r['peak'] - r['base']:>13.0f}")
+        print(
+            f"{minutes:>7g} {mb:>8.1f} {r['windows']:>7} {r['dim']:>5} {r['seconds']:>8.1f} "
+            f"{r['windows'] / r['seconds']:>6.2f} {r['base']:>12.0f} {r['peak']:>8.0f} {r['peak'] - r['base']:>13.0f}"
+        )
     if len(rows) >= 2:
         a, b = rows[0][3], rows[-1][3]
-        print(f"ratio of peak-above-model ({rows[-1][0]:g} min / {rows[0][0]:g} min): "
-              f"{(b['peak'] - b['base']) / max(a['peak'] - a['base'], 1):.2f}")
+        print(
+            f"ratio of peak-above-model ({rows[-1][0]:g} min / {rows[0][0]:g} min): "
+            f"{(b['peak'] - b['base']) / max(a['peak'] - a['base'], 1):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -96,7 +96,10 @@ def absolutize(text: str, module: str, is_package: bool, moved: bool, table: lis
     return RELATIVE.sub(repl, text)
 
 
-FROM_IMPORT = re.compile(r"^(\s*)from\s+((?:fisher_asd|fisher)(?:\.\w+)*)\s+import\s+(\w+(?:\s+as\s+\w+)?(?:\s*,\s*\w+(?:\s+as\s+\w+)?)*)[ \t]*$", re.MULTILINE)
+FROM_IMPORT = re.compile(
+    r"^(\s*)from\s+((?:fisher_asd|fisher)(?:\.\w+)*)\s+import\s+(\w+(?:\s+as\s+\w+)?(?:\s*,\s*\w+(?:\s+as\s+\w+)?)*)[ \t]*$",
+    re.MULTILINE,
+)
 PUBLIC_FUNCTIONS = {"fisher.spectrogram"}  # ``from fisher import spectrogram`` is the function, not the module
 
 

@@ -26,10 +26,14 @@ SR = 16000
 kw = {"sr": SR, "seconds": 1.0}
 train = np.concatenate([synthetic_clips(40, seed=1, **kw), synthetic_clips(4, domain="target", seed=2, **kw)])
 train_domain = ["source"] * 40 + ["target"] * 4  # 10:1, as DCASE's 990 source / 10 target
-test = np.concatenate([
-    synthetic_clips(10, seed=3, **kw), synthetic_clips(10, domain="target", seed=4, **kw),
-    synthetic_clips(10, anomaly=True, seed=5, **kw), synthetic_clips(10, anomaly=True, domain="target", seed=6, **kw),
-])  # fmt: skip
+test = np.concatenate(
+    [
+        synthetic_clips(10, seed=3, **kw),
+        synthetic_clips(10, domain="target", seed=4, **kw),
+        synthetic_clips(10, anomaly=True, seed=5, **kw),
+        synthetic_clips(10, anomaly=True, domain="target", seed=6, **kw),
+    ]
+)
 test_domain = (["source"] * 10 + ["target"] * 10) * 2
 label = np.array([0] * 20 + [1] * 20)
 
@@ -40,11 +44,14 @@ def report(name: str, score: np.ndarray) -> None:
 
 # %% 2. Frozen encoders need no training: fit only builds the memory banks (oversampling + MemMixup)
 fisher_tiny = ("fisher", {"model": FisherConfig.preset("tiny", depth=2), "pool": "mean"})  # random weights offline
-det = Detector(["logstft", fisher_tiny], k=5, weights={"logstft": 0.5, "fisher": 0.5}, rank_norm="transductive",
-               clip_samples=SR)  # fmt: skip
+det = Detector(
+    ["logstft", fisher_tiny], k=5, weights={"logstft": 0.5, "fisher": 0.5}, rank_norm="transductive", clip_samples=SR
+)
 det.fit(train, SR, machine="pump", domain=train_domain)
 bank = det.banks_["logstft"]["pump"]
-print(f"bank rows: {len(bank)} = 2 x (40 source + 4 target x {int((bank.row_domain[:len(bank) // 2] == 1).sum()) // 4})")
+print(
+    f"bank rows: {len(bank)} = 2 x (40 source + 4 target x {int((bank.row_domain[: len(bank) // 2] == 1).sum()) // 4})"
+)
 report("logstft + fisher, transductive, domains known", det.score(test, SR, machine="pump", domain=test_domain))
 
 # %% 3. No domain in the test names (DCASE evaluation set): the two domain policies
@@ -53,7 +60,9 @@ for policy in ("machine", "nearest"):  # "machine": all clips of the machine ran
     report(f"domain unknown, domain_policy={policy!r}", details["score"])
 
 # %% 4. Online scoring: inductive rank normalisation against leave-one-out training scores
-online = Detector(["logstft"], rank_norm="inductive", clip_samples=SR).fit(train, SR, machine="pump", domain=train_domain)
+online = Detector(["logstft"], rank_norm="inductive", clip_samples=SR).fit(
+    train, SR, machine="pump", domain=train_domain
+)
 one = online.score(test[25], SR, machine="pump", domain="source")  # a single clip, no other test clip needed
 batch = online.score(test, SR, machine="pump", domain=test_domain)
 assert one[0] == batch[25]
@@ -62,12 +71,15 @@ report("logstft, inductive (online)", batch)
 # %% 5. Decisions: the threshold is a post-fit policy (percentile of leave-one-out training scores)
 online.set_threshold(percentile=95)
 pred = online.predict(test, SR, machine="pump", domain=test_domain)
-print(f"threshold {online.thresholds_['pump']:.3f}: flagged {pred[label == 1].mean():.0%} of anomalies, "
-      f"{pred[label == 0].mean():.0%} of normals")  # fmt: skip
+print(
+    f"threshold {online.thresholds_['pump']:.3f}: flagged {pred[label == 1].mean():.0%} of anomalies, "
+    f"{pred[label == 0].mean():.0%} of normals"
+)
 
 # %% 6. A trained stream: a 256-d head on an encoder, contrastive training (InfoNCE + variance hinge)
-trained = Detector(["logstft"], train_heads=True, seed=0, clip_samples=SR,
-                   training={"epochs": 3, "batch_size": 16, "lr": 1e-3})  # fmt: skip
+trained = Detector(
+    ["logstft"], train_heads=True, seed=0, clip_samples=SR, training={"epochs": 3, "batch_size": 16, "lr": 1e-3}
+)
 trained.fit(train, SR, machine="pump", domain=train_domain)
 print("training history:", [round(e["loss"], 3) for e in trained.history_["logstft"]["epochs"]])
 report("logstft + trained 256-d head", trained.score(test, SR, machine="pump", domain=test_domain))

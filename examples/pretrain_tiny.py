@@ -44,15 +44,17 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with tempfile.TemporaryDirectory() as tmp:
         sources = args.data or default_sources(Path(tmp))
-        config = PretrainConfig.from_dict({
-            "model": {"preset": "tiny", "overrides": {"depth": 2, "embed_dim": 64, "num_heads": 1}},
-            "decoder": {"dim": 64, "layers": 2, "groups": 8},
-            "masking": {"max_bands_per_sample": 4},
-            "optim": {"lr": 1e-3, "warmup_steps": 5},
-            "ema": {"decay": 0.99, "end_decay": 0.999, "anneal_steps": None},
-            "data": {"sources": sources, "batch_size": 4, "crop_frames": 256},
-            "train": {"steps": args.steps, "out_dir": str(args.out), "log_every": 5, "resume": None},
-        })
+        config = PretrainConfig.from_dict(
+            {
+                "model": {"preset": "tiny", "overrides": {"depth": 2, "embed_dim": 64, "num_heads": 1}},
+                "decoder": {"dim": 64, "layers": 2, "groups": 8},
+                "masking": {"max_bands_per_sample": 4},
+                "optim": {"lr": 1e-3, "warmup_steps": 5},
+                "ema": {"decay": 0.99, "end_decay": 0.999, "anneal_steps": None},
+                "data": {"sources": sources, "batch_size": 4, "crop_frames": 256},
+                "train": {"steps": args.steps, "out_dir": str(args.out), "log_every": 5, "resume": None},
+            }
+        )
         trainer = Trainer(config)
         history = trainer.fit()  # ends with a checkpoint
         checkpoint = trainer.last_checkpoint

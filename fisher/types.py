@@ -19,6 +19,8 @@ import torch
 __all__ = ["ArrayLike", "PathLike", "SampleRate", "WaveLike"]
 
 ArrayLike: TypeAlias = np.ndarray | torch.Tensor | Sequence[float] | Sequence[Sequence[float]]
-WaveLike: TypeAlias = np.ndarray | torch.Tensor | Sequence[float] | Sequence[np.ndarray | torch.Tensor | Sequence[float]]
+WaveLike: TypeAlias = (
+    np.ndarray | torch.Tensor | Sequence[float] | Sequence[np.ndarray | torch.Tensor | Sequence[float]]
+)
 PathLike: TypeAlias = str | os.PathLike
 SampleRate: TypeAlias = int | float

@@ -114,8 +114,13 @@ def _score(args: argparse.Namespace) -> int:
         rows["section"] += [c.section for c in clips]
         rows["domain"] += [c.domain or "source" for c in clips]
     year = args.year or 2026
-    common = {"file": rows["file"], "machine": rows["machine"], "section": rows["section"], "year": year,
-              "domain": rows["domain"]}  # fmt: skip
+    common = {
+        "file": rows["file"],
+        "machine": rows["machine"],
+        "section": rows["section"],
+        "year": year,
+        "domain": rows["domain"],
+    }
     written = write_score_files(args.out, value=np.array(rows["value"]), **common)
     written += write_score_files(args.out, value=np.array(rows["decision"]), kind="decision_result", **common)
     print(f"scored {len(rows['file'])} clips; wrote {len(written)} files to {args.out}")
@@ -133,15 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data", required=True, help="DCASE folder: <machine>/{train,test}/*.wav or one machine folder")
         p.add_argument("--machines", nargs="+", metavar="MACHINE", help="machine types to use (default: all)")
         p.add_argument("--year", type=int, help="DCASE year (checks clip names; score-file layout, default 2026)")
-        p.add_argument("--channel", default=0, type=lambda v: v if v == "mean" else int(v),
-                       help="channel of multi-channel clips: index or 'mean' (default 0 = near microphone)")
+        p.add_argument(
+            "--channel",
+            default=0,
+            type=lambda v: v if v == "mean" else int(v),
+            help="channel of multi-channel clips: index or 'mean' (default 0 = near microphone)",
+        )
         p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     fit = sub.add_parser("fit", help="train streams (if any) and build memory banks from the train clips")
     common(fit)
     fit.add_argument("--out", required=True, help="output detector directory")
-    fit.add_argument("--preset", help="report system to train: system1..system4 (mef6-7m | mef6-12m | mef6-hyb | "
-                     "mef5-7m)")
+    fit.add_argument(
+        "--preset", help="report system to train: system1..system4 (mef6-7m | mef6-12m | mef6-hyb | mef5-7m)"
+    )
     fit.add_argument("--encoders", nargs="+", default=["logstft"], help="registered encoders (without --preset)")
     fit.add_argument("--train-heads", action="store_true", help="add and train 256-d heads (without --preset)")
     fit.add_argument("--backbone", action="append", metavar="NAME=LOCATION", help="backbone path / hub id, repeatable")
@@ -149,8 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--rank-norm", choices=["transductive", "inductive", "none"])
     fit.add_argument("--domain-policy", choices=["machine", "nearest"])
     fit.add_argument("--epochs", type=int, help="maximum training epochs (default 20)")
-    fit.add_argument("--whole-clips", action="store_true",
-                     help="score whole clips (default: every clip fixed to 160,000 samples at 16 kHz = 10 s)")
+    fit.add_argument(
+        "--whole-clips",
+        action="store_true",
+        help="score whole clips (default: every clip fixed to 160,000 samples at 16 kHz = 10 s)",
+    )
     fit.add_argument("--seed", type=int, default=0)
     fit.set_defaults(func=_fit)
 

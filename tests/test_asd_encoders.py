@@ -144,7 +144,9 @@ def test_resampling_is_explicit_and_logged(beats, caplog):
     with caplog.at_level(logging.DEBUG, logger="fisher.signals.resample"):
         out = beats.embed(x, 24000)
     assert "resampling 24000 Hz -> 16000 Hz" in caplog.text and "resample_poly" in caplog.text
-    np.testing.assert_allclose(out, beats.embed(resample(torch.from_numpy(x), 24000, 16000, method=RESAMPLE_METHOD).numpy(), 16000), atol=1e-6)
+    np.testing.assert_allclose(
+        out, beats.embed(resample(torch.from_numpy(x), 24000, 16000, method=RESAMPLE_METHOD).numpy(), 16000), atol=1e-6
+    )
     assert resampled_length(160000, 16000, 48000, method=RESAMPLE_METHOD) == 480000
     y = torch.from_numpy(noise(1000))
     assert resample(y, 16000, 16000) is y

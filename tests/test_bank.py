@@ -115,12 +115,16 @@ def test_sharded_errors():
         idx.search(np.eye(4), 5)
 
 
-@pytest.mark.parametrize("spec,exc,match", [
-    ("annoy", ValueError, "unknown index backend"), (3, TypeError, "index spec"),
-    ({"backend": "exact", "nprobe": 4}, ValueError, "unknown option"),
-    ({"backend": "faiss-ivf", "nprobe": 0}, ValueError, "positive int"),
-    ({"backend": "exact", "dtype": "float16"}, ValueError, "dtype"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "spec,exc,match",
+    [
+        ("annoy", ValueError, "unknown index backend"),
+        (3, TypeError, "index spec"),
+        ({"backend": "exact", "nprobe": 4}, ValueError, "unknown option"),
+        ({"backend": "faiss-ivf", "nprobe": 0}, ValueError, "positive int"),
+        ({"backend": "exact", "dtype": "float16"}, ValueError, "dtype"),
+    ],
+)
 def test_spec_errors(spec, exc, match):
     with pytest.raises(exc, match=match):
         index_spec(spec)
@@ -148,8 +152,10 @@ def test_missing_extra_names_the_install_command(monkeypatch):
 
 
 def test_core_imports_neither_faiss_nor_ray():
-    code = ("import sys, fisher, fisher.search.index, fisher.search.faiss_index, fisher.search.sharded, fisher.inference.parallel, fisher.eval.rmis, "
-            "fisher_asd; bad = [m for m in ('faiss', 'ray') if m in sys.modules]; assert not bad, bad")
+    code = (
+        "import sys, fisher, fisher.search.index, fisher.search.faiss_index, fisher.search.sharded, fisher.inference.parallel, fisher.eval.rmis, "
+        "fisher_asd; bad = [m for m in ('faiss', 'ray') if m in sys.modules]; assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -158,8 +164,14 @@ def test_rmis_protocol_index_option():
 
     rng = np.random.default_rng(5)
     n = 40
-    labels = {"subset": ["dev"] * n, "machine": ["fan"] * n, "section": [0] * n,
-              "split": ["train"] * 30 + ["test"] * 10, "domain": (["source", "target"] * 20), "year": 2023}
+    labels = {
+        "subset": ["dev"] * n,
+        "machine": ["fan"] * n,
+        "section": [0] * n,
+        "split": ["train"] * 30 + ["test"] * 10,
+        "domain": (["source", "target"] * 20),
+        "year": 2023,
+    }
     emb = rng.standard_normal((n, 8))
     ref = anomaly_scores(emb, k=2, **labels)
     same = anomaly_scores(emb, k=2, index="exact", **labels)

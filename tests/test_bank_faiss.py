@@ -107,8 +107,14 @@ def test_rmis_protocol_with_faiss():
 
     rng = np.random.default_rng(2)
     n = 60
-    labels = {"subset": ["dev"] * n, "machine": ["fan"] * n, "section": [0] * n,
-              "split": ["train"] * 40 + ["test"] * 20, "domain": ["source", "target"] * 30, "year": 2024}
+    labels = {
+        "subset": ["dev"] * n,
+        "machine": ["fan"] * n,
+        "section": [0] * n,
+        "split": ["train"] * 40 + ["test"] * 20,
+        "domain": ["source", "target"] * 30,
+        "year": 2024,
+    }
     emb = clustered(rng, n, d=16)
     ref = anomaly_scores(emb, k=2, **labels)
     got = anomaly_scores(emb, k=2, index="faiss-flat", **labels)

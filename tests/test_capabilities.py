@@ -50,8 +50,16 @@ def test_avx2_cpu_picks_fp32(flags):
     assert "no AVX512-BF16/AMX" in caps.reasons["bf16"]
 
 
-@pytest.mark.parametrize("cap,auto", [("AVX2", "fp32"), ("avx512_core_vnni", "fp32"), ("AVX512_CORE_BF16", "bf16"),
-                                      ("AVX512_CORE_AMX", "bf16"), ("ALL", "bf16")])
+@pytest.mark.parametrize(
+    "cap,auto",
+    [
+        ("AVX2", "fp32"),
+        ("avx512_core_vnni", "fp32"),
+        ("AVX512_CORE_BF16", "bf16"),
+        ("AVX512_CORE_AMX", "bf16"),
+        ("ALL", "bf16"),
+    ],
+)
 def test_onednn_isa_cap_is_honoured(flags, monkeypatch, cap, auto):
     flags(AMX)
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)

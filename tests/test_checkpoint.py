@@ -20,10 +20,26 @@ TINY = FisherConfig.preset("tiny", depth=2)
 
 
 def official_cfg(depth=2, dim=192, heads=3, band=100, **image):
-    return {"depth": depth, "embed_dim": dim, "num_heads": heads, "band_width": band, "layer_norm_first": False,
-            "unknown_future_key": 1,
-            "modalities": {"image": {"type": "IMAGE", "embed_dim": dim, "band_width": band, "max_length": 128,
-                                     "max_freq": 50, "patch_size": 16, "num_extra_tokens": 1, **image}}}
+    return {
+        "depth": depth,
+        "embed_dim": dim,
+        "num_heads": heads,
+        "band_width": band,
+        "layer_norm_first": False,
+        "unknown_future_key": 1,
+        "modalities": {
+            "image": {
+                "type": "IMAGE",
+                "embed_dim": dim,
+                "band_width": band,
+                "max_length": 128,
+                "max_freq": 50,
+                "patch_size": 16,
+                "num_extra_tokens": 1,
+                **image,
+            }
+        },
+    }
 
 
 def write_official(path, model: Fisher, cfg=None, *, dtype=torch.float32, wrap=""):
@@ -122,13 +138,16 @@ def test_positional_table_size_inferred(tmp_path):
     cfg = FisherConfig.preset("tiny", depth=1, max_length=768, max_freq=400)
     big = Fisher(cfg)
     assert infer_max_freq(big.positions) == 400
-    loaded = Fisher.from_pretrained(write_official(tmp_path / "old.pt", big, official_cfg(depth=1, max_length=768,
-                                                                                         max_freq=400)))
+    loaded = Fisher.from_pretrained(
+        write_official(tmp_path / "old.pt", big, official_cfg(depth=1, max_length=768, max_freq=400))
+    )
     assert loaded.config.max_freq == 400 and loaded.positions.shape == (768 * 400, 192)
 
 
-@pytest.mark.parametrize("override,match", [({"layer_norm_first": True}, "layer_norm_first"),
-                                            ({"embed_dim": 256}, "embed_dim"), ({"depth": 5}, "depth")])
+@pytest.mark.parametrize(
+    "override,match",
+    [({"layer_norm_first": True}, "layer_norm_first"), ({"embed_dim": 256}, "embed_dim"), ({"depth": 5}, "depth")],
+)
 def test_inconsistent_or_unsupported_config(model, tmp_path, override, match):
     cfg = {**official_cfg(), **override}
     with pytest.raises(ValueError, match=match):
@@ -155,8 +174,9 @@ def test_foreign_directory_with_prefixed_safetensors(model, tmp_path):
 
     d = tmp_path / "hf"
     d.mkdir()
-    save_file({"model." + k: v.contiguous() for k, v in to_official(model.state_dict()).items()},
-              str(d / "model.safetensors"))
+    save_file(
+        {"model." + k: v.contiguous() for k, v in to_official(model.state_dict()).items()}, str(d / "model.safetensors")
+    )
     (d / "config.json").write_text(json.dumps({"architectures": ["FISHERModel"], **official_cfg()}))
     loaded = Fisher.from_pretrained(d)
     assert torch.equal(loaded.blocks[1].mlp.fc2.weight, model.blocks[1].mlp.fc2.weight)
@@ -214,14 +234,15 @@ def test_hub_cache_layout_is_used(model, tmp_path):
     assert torch.equal(loaded.cls_token, model.cls_token)
     by_id = Fisher.from_pretrained("jiangab/FISHER-tiny-0723", cache_dir=tmp_path, local_files_only=True)
     assert torch.equal(by_id.cls_token, model.cls_token)  # the bare official repo id is pinned too
-    explicit = Fisher.from_pretrained("hf-hub:jiangab/FISHER-tiny-0723@" + "0" * 40, cache_dir=tmp_path,
-                                      local_files_only=True)
+    explicit = Fisher.from_pretrained(
+        "hf-hub:jiangab/FISHER-tiny-0723@" + "0" * 40, cache_dir=tmp_path, local_files_only=True
+    )
     assert torch.equal(explicit.cls_token, other.cls_token)  # an explicit revision wins
 
 
 def test_registry_pins_known_revisions(monkeypatch, tmp_path):
-    from fisher.hub.registry import get_record
     from fisher.hub import resolve as hub
+    from fisher.hub.registry import get_record
 
     assert get_record("tiny").revision == TINY_REV
     assert get_record("small").revision == "c21d26b6a2f0593ddeea23871d66b76899c07280"
@@ -231,18 +252,26 @@ def test_registry_pins_known_revisions(monkeypatch, tmp_path):
     for name in ("tiny", "mini", "small", "jiangab/FISHER-small-0723", "jiangab/FISHER-small-0723@abc", "x/y"):
         hub.resolve(name)
     hub.resolve("small", revision="main")
-    assert seen == [("jiangab/FISHER-tiny-0723", TINY_REV), ("jiangab/FISHER-mini-0723", None),
-                    ("jiangab/FISHER-small-0723", "c21d26b6a2f0593ddeea23871d66b76899c07280"),
-                    ("jiangab/FISHER-small-0723", "c21d26b6a2f0593ddeea23871d66b76899c07280"),
-                    ("jiangab/FISHER-small-0723", "abc"), ("x/y", None), ("jiangab/FISHER-small-0723", "main")]
+    assert seen == [
+        ("jiangab/FISHER-tiny-0723", TINY_REV),
+        ("jiangab/FISHER-mini-0723", None),
+        ("jiangab/FISHER-small-0723", "c21d26b6a2f0593ddeea23871d66b76899c07280"),
+        ("jiangab/FISHER-small-0723", "c21d26b6a2f0593ddeea23871d66b76899c07280"),
+        ("jiangab/FISHER-small-0723", "abc"),
+        ("x/y", None),
+        ("jiangab/FISHER-small-0723", "main"),
+    ]
 
 
-@pytest.mark.parametrize("content,match", [
-    (b"this is a text file, not weights" * 4, "not a PyTorch checkpoint"),
-    (b"PK\x03\x04 truncated zip", "not a PyTorch checkpoint"),
-    (b"\x80\x02 broken pickle", "not a PyTorch checkpoint"),
-    (b"", "not a PyTorch checkpoint"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"this is a text file, not weights" * 4, "not a PyTorch checkpoint"),
+        (b"PK\x03\x04 truncated zip", "not a PyTorch checkpoint"),
+        (b"\x80\x02 broken pickle", "not a PyTorch checkpoint"),
+        (b"", "not a PyTorch checkpoint"),
+    ],
+)
 def test_garbage_file_is_not_a_checkpoint(tmp_path, content, match):
     path = tmp_path / "model.pt"
     path.write_bytes(content)

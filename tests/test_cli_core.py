@@ -30,8 +30,24 @@ def test_demo_offline_says_random(capsys, monkeypatch, tmp_path):
 
 def test_demo_with_local_model(tmp_path, capsys):
     Fisher(FisherConfig.preset("small", depth=1)).save_pretrained(tmp_path / "m")
-    assert main(["demo", "--model", str(tmp_path / "m"), "--rates", "16000", "--clips", "2", "--seconds", "0.5",
-                 "--figure", ""]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--model",
+                str(tmp_path / "m"),
+                "--rates",
+                "16000",
+                "--clips",
+                "2",
+                "--seconds",
+                "0.5",
+                "--figure",
+                "",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"weights from {tmp_path / 'm'}" in out and "RANDOM" not in out
     assert any(line.split()[:4] == ["16000", "400/160", "4", "1536"] for line in out.splitlines())
@@ -44,8 +60,13 @@ def test_demo_bad_rates(capsys):
 
 def test_convert_round_trip(tmp_path, capsys):
     model = Fisher(FisherConfig.preset("tiny", depth=1))
-    torch.save({"cfg": {"model": {"depth": 1, "embed_dim": 192, "num_heads": 3, "band_width": 100}},
-                "model": to_official(model.state_dict())}, tmp_path / "m.pt")
+    torch.save(
+        {
+            "cfg": {"model": {"depth": 1, "embed_dim": 192, "num_heads": 3, "band_width": 100}},
+            "model": to_official(model.state_dict()),
+        },
+        tmp_path / "m.pt",
+    )
     assert main(["convert", str(tmp_path / "m.pt"), str(tmp_path / "out")]) == 0
     assert "round-trip=bit-exact" in capsys.readouterr().out
     loaded = Fisher.from_pretrained(tmp_path / "out")
@@ -68,6 +89,7 @@ def test_models_json(capsys):
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"]])
 def test_console_entry_point(args):
-    res = subprocess.run([sys.executable, "-m", "fisher.cli", *args], capture_output=True, text=True, timeout=120,
-                         check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "fisher.cli", *args], capture_output=True, text=True, timeout=120, check=False
+    )
     assert res.returncode == 0 and ("fisher" in res.stdout)

@@ -58,8 +58,9 @@ def test_dcase_eval_json(fixtures_dir, capsys, case):
 
 
 def test_dcase_eval_table_and_errors(fixtures_dir, capsys, tmp_path):
-    code, out, _ = _run(capsys, "dcase-eval", fixtures_dir / "dcase_metrics" / "dcase24" / "scores" / "dev",
-                        "--year", 2024)  # fmt: skip
+    code, out, _ = _run(
+        capsys, "dcase-eval", fixtures_dir / "dcase_metrics" / "dcase24" / "scores" / "dev", "--year", 2024
+    )
     assert code == 0 and "official score" in out and "56.40" in out and "macro(3)" in out
     (tmp_path / "anomaly_score_fan_section_00_test.csv").write_text("section_00_source_test_normal_0000_a.wav,abc\n")
     code, out, err = _run(capsys, "dcase-eval", tmp_path, "--year", 2024)
@@ -115,8 +116,23 @@ def test_rmis_ad_cli(data_dir, capsys, tmp_path):
         src / "test" / "anomaly_id_00_00000000.wav"
     )
     out_file = tmp_path / "report.json"
-    code, out, _ = _run(capsys, "rmis", "ad", "--year", 2020, "--dev", tmp_path / "dev", "--json", "--quiet",
-                        "--out", out_file, "--cache", tmp_path / "cache", "--scores-dir", tmp_path / "scores")  # fmt: skip
+    code, out, _ = _run(
+        capsys,
+        "rmis",
+        "ad",
+        "--year",
+        2020,
+        "--dev",
+        tmp_path / "dev",
+        "--json",
+        "--quiet",
+        "--out",
+        out_file,
+        "--cache",
+        tmp_path / "cache",
+        "--scores-dir",
+        tmp_path / "scores",
+    )
     data = json.loads(out)
     assert (
         code == 0
@@ -134,9 +150,14 @@ def test_rmis_fd_cli(data_dir, capsys, tmp_path):
     code, out, _ = _run(capsys, "rmis", "fd", "--cwru", data_dir / "cwru_12k_drive_end", "--runs", 1, "--quiet")
     assert code == 0 and "RMIS fault diagnosis - cwru" in out and "dataset score" in out
     manifest = tmp_path / "m.csv"
-    manifest.write_text("path,label,group,channel\n" + "".join(
-        f"{data_dir / 'cwru_12k_drive_end' / f'{c}007_{load}.npz'},{c},{c}{load},DE\n"
-        for c in ("IR", "B") for load in range(4)))  # fmt: skip
+    manifest.write_text(
+        "path,label,group,channel\n"
+        + "".join(
+            f"{data_dir / 'cwru_12k_drive_end' / f'{c}007_{load}.npz'},{c},{c}{load},DE\n"
+            for c in ("IR", "B")
+            for load in range(4)
+        )
+    )
     code, out, _ = _run(capsys, "rmis", "fd", manifest, "--runs", 1, "--window", 5, "--json", "--quiet", "--k", 1)
     data = json.loads(out)
     assert code == 0 and data["classes"] == ["B", "IR"] and data["n_groups"] == 8

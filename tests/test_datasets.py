@@ -114,8 +114,10 @@ def test_folder_adapter(data_dir):
 def test_manifest_round_trip_and_errors(tmp_path):
     np.savez(tmp_path / "r1.npz", DE=np.zeros(50), fs=np.array(1000))
     sf.write(tmp_path / "r2.wav", np.zeros(50, np.float32), 1000)
-    items = [SignalItem(tmp_path / "r1.npz", "ball", "r1", "DE", None, {"load": "1"}),
-             SignalItem(tmp_path / "r2.wav", "ok", "r2", None, 1000.0)]  # fmt: skip
+    items = [
+        SignalItem(tmp_path / "r1.npz", "ball", "r1", "DE", None, {"load": "1"}),
+        SignalItem(tmp_path / "r2.wav", "ok", "r2", None, 1000.0),
+    ]
     path = write_manifest(tmp_path / "m.csv", items)
     back = read_manifest(path)
     assert [(b.path, b.label, b.group, b.channel, b.sr, b.meta) for b in back] == [

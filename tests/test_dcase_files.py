@@ -30,13 +30,19 @@ YEARS = {"dcase20": 2020, "dcase21": 2021, "dcase22": 2022, "dcase23": 2023, "dc
     [
         ("section_00_target_test_anomaly_0007_spd_31V.wav", 0, "target", "test", 1, ("spd", "31V")),
         ("section_03_source_test_normal_0004.wav", 3, "source", "test", 0, ()),
-        ("section_00_source_train_normal_0000_car_A2_spd_28V_mic_1_noise_1.wav", 0, "source", "train", 0,
-         ("car", "A2", "spd", "28V", "mic", "1", "noise", "1")),
+        (
+            "section_00_source_train_normal_0000_car_A2_spd_28V_mic_1_noise_1.wav",
+            0,
+            "source",
+            "train",
+            0,
+            ("car", "A2", "spd", "28V", "mic", "1", "noise", "1"),
+        ),
         ("section_02_source_test_normal_0010_noAttribute", 2, "source", "test", 0, ("noAttribute",)),
         ("anomaly_id_04_00000123.wav", 4, "source", None, 1, ()),
         ("dev/fan/test/normal_id_06_00000001.wav", 6, "source", None, 0, ()),
     ],
-)  # fmt: skip
+)
 def test_parse_descriptive_names(name, section, domain, split, label, attrs):
     info = parse_clip_name(name)
     assert (info.section, info.domain, info.split, info.label, info.attributes) == (
@@ -51,9 +57,12 @@ def test_parse_descriptive_names(name, section, domain, split, label, attrs):
 
 @pytest.mark.parametrize(
     ("name", "section", "domain"),
-    [("id_04_00000017.wav", 4, "source"), ("section_03_source_test_0004.wav", 3, "source"),
-     ("section_00_0007.wav", 0, None)],
-)  # fmt: skip
+    [
+        ("id_04_00000017.wav", 4, "source"),
+        ("section_03_source_test_0004.wav", 3, "source"),
+        ("section_00_0007.wav", 0, None),
+    ],
+)
 def test_parse_anonymised_names(name, section, domain):
     info = parse_clip_name(name)
     assert info.anonymised and info.section == section and info.domain == domain
@@ -152,9 +161,15 @@ def test_write_read_round_trip_bit_exact(fixtures_dir, tmp_path, case):
     year = YEARS[case]
     with open(fixtures_dir / "dcase_metrics" / case / "clips.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["subset"] == "dev"]
-    paths = write_score_files(tmp_path, file=[r["file"] for r in rows], value=[float(r["score"]) for r in rows],
-                              machine=[r["machine"] for r in rows], section=[int(r["section"]) for r in rows],
-                              year=year, domain=[r["domain"] for r in rows])  # fmt: skip
+    paths = write_score_files(
+        tmp_path,
+        file=[r["file"] for r in rows],
+        value=[float(r["score"]) for r in rows],
+        machine=[r["machine"] for r in rows],
+        section=[int(r["section"]) for r in rows],
+        year=year,
+        domain=[r["domain"] for r in rows],
+    )
     expected_files = sorted(p.name for p in (fixtures_dir / "dcase_metrics" / case / "scores" / "dev").glob("*.csv"))
     assert sorted(p.name for p in paths) == expected_files
     back = {(r.machine, r.name): r.value for r in read_score_dir(tmp_path, year)}
@@ -163,13 +178,21 @@ def test_write_read_round_trip_bit_exact(fixtures_dir, tmp_path, case):
 
 
 def test_write_decisions_and_errors(tmp_path):
-    paths = write_score_files(tmp_path, file=["a.wav", "b.wav"], value=[0, 1], machine=["fan", "fan"], section=[0, 0],
-                              year=2024, kind="decision_result")  # fmt: skip
+    paths = write_score_files(
+        tmp_path,
+        file=["a.wav", "b.wav"],
+        value=[0, 1],
+        machine=["fan", "fan"],
+        section=[0, 0],
+        year=2024,
+        kind="decision_result",
+    )
     assert paths[0].name == "decision_result_fan_section_00_test.csv"
     assert paths[0].read_text() == "a.wav,0\nb.wav,1\n"
     with pytest.raises(ValueError, match="0 \\(normal\\) or 1"):
-        write_score_files(tmp_path, file=["a.wav"], value=[0.5], machine=["fan"], section=[0], year=2024,
-                          kind="decision_result")  # fmt: skip
+        write_score_files(
+            tmp_path, file=["a.wav"], value=[0.5], machine=["fan"], section=[0], year=2024, kind="decision_result"
+        )
     with pytest.raises(ValueError, match="duplicate clip name"):
         write_score_files(
             tmp_path, file=["a.wav", "a.wav"], value=[1, 2], machine=["fan"] * 2, section=[0, 0], year=2024
@@ -196,9 +219,15 @@ def _anonymise(fixtures_dir, tmp_path, case, subset="eval", drop_wav=False, labe
     gt = tmp_path / "eval_data_list.csv"
     gt.write_text("\n".join(lines) + "\n")
     scores = tmp_path / "scores"
-    write_score_files(scores, file=[r["eval_name"] for r in rows], value=[float(r["score"]) for r in rows],
-                      machine=[r["machine"] for r in rows], section=[int(r["section"]) for r in rows], year=year,
-                      domain=[r["domain"] for r in rows])  # fmt: skip
+    write_score_files(
+        scores,
+        file=[r["eval_name"] for r in rows],
+        value=[float(r["score"]) for r in rows],
+        machine=[r["machine"] for r in rows],
+        section=[int(r["section"]) for r in rows],
+        year=year,
+        domain=[r["domain"] for r in rows],
+    )
     return gt, scores
 
 
@@ -254,8 +283,13 @@ def test_scan_real_2020_folder(data_dir):
 
 def test_scan_layouts_and_ground_truth(tmp_path):
     for machine in ("fan", "ToyCar"):
-        for rel in ("train/section_00_source_train_normal_0000_a.wav", "train/section_00_target_train_normal_0001_a.wav",
-                    "test/section_00_0000.wav", "test/section_00_0001.wav", "notes.txt"):  # fmt: skip
+        for rel in (
+            "train/section_00_source_train_normal_0000_a.wav",
+            "train/section_00_target_train_normal_0001_a.wav",
+            "test/section_00_0000.wav",
+            "test/section_00_0001.wav",
+            "notes.txt",
+        ):
             p = tmp_path / machine / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(b"")
@@ -264,8 +298,10 @@ def test_scan_layouts_and_ground_truth(tmp_path):
     assert len(clips) == 8 and {c.machine for c in clips} == {"fan", "ToyCar"}
     assert all(c.label is None and c.domain is None for c in clips if c.split == "test")
     gt = tmp_path / "gt.csv"
-    gt.write_text("fan\nsection_00_0000.wav,section_00_target_test_anomaly_0000_a.wav\n"
-                  "section_00_0001.wav,section_00_source_test_normal_0001_a.wav\n")  # fmt: skip
+    gt.write_text(
+        "fan\nsection_00_0000.wav,section_00_target_test_anomaly_0000_a.wav\n"
+        "section_00_0001.wav,section_00_source_test_normal_0001_a.wav\n"
+    )
     clips = scan_dcase(tmp_path, year=2024, machine="fan", ground_truth=gt)
     assert [(c.domain, c.label) for c in clips if c.split == "test"] == [("target", 1), ("source", 0)]
     with pytest.raises(ValueError, match="not in the ground truth"):

@@ -100,7 +100,9 @@ def test_demo_data_folder(folder, capsys, tmp_path):
 
 
 def test_demo_data_manifest(folder, capsys):
-    rows = ["path,label,group,split"] + [f"normal/n{i}.wav,normal,n{i},{'train' if i < 3 else 'test'}" for i in range(4)]
+    rows = ["path,label,group,split"] + [
+        f"normal/n{i}.wav,normal,n{i},{'train' if i < 3 else 'test'}" for i in range(4)
+    ]
     rows += [f"fault/f{i}.flac,outer,f{i},test" for i in range(2)]
     (folder / "m.csv").write_text("\n".join(rows) + "\n")
     assert main(["demo", "--data", str(folder / "m.csv"), "--random-init", "--json", "--figure", ""]) == 0
@@ -108,15 +110,18 @@ def test_demo_data_manifest(folder, capsys):
     assert (task["bank"], task["test_normal"], task["test_anomaly"]) == (3, 1, 2)
 
 
-@pytest.mark.parametrize("case, message", [
-    ("empty_normal", "'normal/' holds no signal files"),
-    ("no_normal", "expected a 'normal/' subfolder"),
-    ("empty_anomaly", "anomaly folder 'fault/' holds no signal files"),
-    ("no_anomaly", "no anomaly subfolder"),
-    ("unreadable", "bad.wav"),
-    ("mixed_rates", "one sampling rate"),
-    ("one_normal", "at least 2 normal files"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("empty_normal", "'normal/' holds no signal files"),
+        ("no_normal", "expected a 'normal/' subfolder"),
+        ("empty_anomaly", "anomaly folder 'fault/' holds no signal files"),
+        ("no_anomaly", "no anomaly subfolder"),
+        ("unreadable", "bad.wav"),
+        ("mixed_rates", "one sampling rate"),
+        ("one_normal", "at least 2 normal files"),
+    ],
+)
 def test_demo_data_errors(tmp_path, capsys, case, message):
     root = tmp_path / "d"
     (root / "normal").mkdir(parents=True)

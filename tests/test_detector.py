@@ -23,14 +23,21 @@ def data():
     """Training: 30 source + 4 target normal clips; test: 8 normal + 8 anomalous per domain (0.5 s each)."""
     kw = {"sr": SR, "seconds": 0.5}
     train = np.concatenate([synthetic_clips(30, seed=1, **kw), synthetic_clips(4, domain="target", seed=2, **kw)])
-    test = np.concatenate([
-        synthetic_clips(8, seed=3, **kw), synthetic_clips(8, domain="target", seed=4, **kw),
-        synthetic_clips(8, anomaly=True, seed=5, **kw), synthetic_clips(8, anomaly=True, domain="target", seed=6, **kw),
-    ])  # fmt: skip
+    test = np.concatenate(
+        [
+            synthetic_clips(8, seed=3, **kw),
+            synthetic_clips(8, domain="target", seed=4, **kw),
+            synthetic_clips(8, anomaly=True, seed=5, **kw),
+            synthetic_clips(8, anomaly=True, domain="target", seed=6, **kw),
+        ]
+    )
     return {
-        "train": train, "train_domain": ["source"] * 30 + ["target"] * 4,
-        "test": test, "test_domain": (["source"] * 8 + ["target"] * 8) * 2, "label": [0] * 16 + [1] * 16,
-    }  # fmt: skip
+        "train": train,
+        "train_domain": ["source"] * 30 + ["target"] * 4,
+        "test": test,
+        "test_domain": (["source"] * 8 + ["target"] * 8) * 2,
+        "label": [0] * 16 + [1] * 16,
+    }
 
 
 def tiny_fisher():
@@ -39,7 +46,9 @@ def tiny_fisher():
 
 @pytest.mark.parametrize("rank_norm", ["transductive", "inductive", None])
 def test_logstft_detector_separates_synthetic_anomalies(data, rank_norm):
-    det = Detector(["logstft"], clip_samples=CLIP, rank_norm=rank_norm).fit(data["train"], SR, machine="pump", domain=data["train_domain"])
+    det = Detector(["logstft"], clip_samples=CLIP, rank_norm=rank_norm).fit(
+        data["train"], SR, machine="pump", domain=data["train_domain"]
+    )
     score = det.score(data["test"], SR, machine="pump", domain=data["test_domain"])
     assert score.shape == (32,) and score.dtype == np.float64
     assert roc_auc(data["label"], score) >= 0.9
@@ -49,8 +58,9 @@ def test_logstft_detector_separates_synthetic_anomalies(data, rank_norm):
 
 @pytest.mark.parametrize("policy", ["machine", "nearest"])
 def test_domain_policy_without_test_domains(data, policy):
-    det = Detector(["logstft"], clip_samples=CLIP, domain_policy=policy).fit(data["train"], SR, machine="pump",
-                                                          domain=data["train_domain"])  # fmt: skip
+    det = Detector(["logstft"], clip_samples=CLIP, domain_policy=policy).fit(
+        data["train"], SR, machine="pump", domain=data["train_domain"]
+    )
     details = det.score_details(data["test"], SR, machine="pump")
     assert roc_auc(data["label"], details["score"]) >= 0.9
     if policy == "machine":
@@ -64,7 +74,9 @@ def test_domain_policy_without_test_domains(data, policy):
 
 
 def test_inductive_single_clip_equals_batch(data):
-    det = Detector(["logstft", tiny_fisher()], clip_samples=CLIP, rank_norm="inductive", weights={"logstft": 0.7, "fisher": 0.3})
+    det = Detector(
+        ["logstft", tiny_fisher()], clip_samples=CLIP, rank_norm="inductive", weights={"logstft": 0.7, "fisher": 0.3}
+    )
     det.fit(data["train"], SR, machine="pump", domain=data["train_domain"])
     batch = det.score(data["test"][:6], SR, machine="pump", domain=data["test_domain"][:6])
     single = [det.score(data["test"][i], SR, machine="pump", domain=data["test_domain"][i])[0] for i in range(6)]
@@ -72,9 +84,19 @@ def test_inductive_single_clip_equals_batch(data):
 
 
 def test_save_load_bit_exact(data, tmp_path):
-    det = Detector(["logstft", tiny_fisher()], clip_samples=CLIP, rank_norm="inductive", seed=3, weights={"logstft": 0.6, "fisher": 0.4})
-    det.fit(data["train"], SR, machine=["pump"] * 20 + ["fan"] * 14,
-            domain=data["train_domain"][:20] + ["source"] * 10 + ["target"] * 4)  # fmt: skip
+    det = Detector(
+        ["logstft", tiny_fisher()],
+        clip_samples=CLIP,
+        rank_norm="inductive",
+        seed=3,
+        weights={"logstft": 0.6, "fisher": 0.4},
+    )
+    det.fit(
+        data["train"],
+        SR,
+        machine=["pump"] * 20 + ["fan"] * 14,
+        domain=data["train_domain"][:20] + ["source"] * 10 + ["target"] * 4,
+    )
     det.set_threshold(percentile=75, machine="fan")
     before = det.score(data["test"], SR, machine="fan", domain=data["test_domain"])
     emb = det.embed(data["test"][:3], SR)
@@ -107,8 +129,9 @@ def test_threshold_and_predict(data):
     assert det.predict(data["test"], SR, machine="pump", threshold=-1.0).sum() == 32
     det.set_threshold(percentile=0)
     assert det.thresholds_["pump"] == pytest.approx(train_scores.min())
-    np.testing.assert_array_equal(det.decision_function(data["test"], SR, machine="pump"),
-                                  -det.score_samples(data["test"], SR, machine="pump"))  # fmt: skip
+    np.testing.assert_array_equal(
+        det.decision_function(data["test"], SR, machine="pump"), -det.score_samples(data["test"], SR, machine="pump")
+    )
     with pytest.raises(ValueError, match="exactly one"):
         det.set_threshold()
 

@@ -25,9 +25,13 @@ def dcase_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("dcase")
     kw = {"sr": SR, "seconds": 0.5}
     for m, machine in enumerate(("pump", "fan")):
-        train = [(f"section_00_source_train_normal_{i:04d}_a", c) for i, c in enumerate(synthetic_clips(12, seed=m, **kw))]
-        train += [(f"section_00_target_train_normal_{i:04d}_a", c)
-                  for i, c in enumerate(synthetic_clips(2, domain="target", seed=10 + m, **kw))]  # fmt: skip
+        train = [
+            (f"section_00_source_train_normal_{i:04d}_a", c) for i, c in enumerate(synthetic_clips(12, seed=m, **kw))
+        ]
+        train += [
+            (f"section_00_target_train_normal_{i:04d}_a", c)
+            for i, c in enumerate(synthetic_clips(2, domain="target", seed=10 + m, **kw))
+        ]
         _write(root / machine / "train", train)
         test = []
         for d, domain in enumerate(("source", "target")):
@@ -40,14 +44,35 @@ def dcase_root(tmp_path_factory):
 
 def test_cli_fit_score_and_official_metrics(dcase_root, tmp_path, capsys):
     model, scores = tmp_path / "model", tmp_path / "scores"
-    assert main(["fit", "--data", str(dcase_root), "--out", str(model), "--encoders", "logstft", "--k", "3",
-                 "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(["fit", "--data", str(dcase_root), "--out", str(model), "--encoders", "logstft", "--k", "3", "--quiet"])
+        == 0
+    )
     assert (model / "detector.json").is_file()
-    assert main(["score", "--model", str(model), "--data", str(dcase_root), "--out", str(scores), "--year", "2024",
-                 "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                str(model),
+                "--data",
+                str(dcase_root),
+                "--out",
+                str(scores),
+                "--year",
+                "2024",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     names = sorted(p.name for p in scores.iterdir())
-    assert names == ["anomaly_score_fan_section_00_test.csv", "anomaly_score_pump_section_00_test.csv",
-                     "decision_result_fan_section_00_test.csv", "decision_result_pump_section_00_test.csv"]
+    assert names == [
+        "anomaly_score_fan_section_00_test.csv",
+        "anomaly_score_pump_section_00_test.csv",
+        "decision_result_fan_section_00_test.csv",
+        "decision_result_pump_section_00_test.csv",
+    ]
     decisions = np.loadtxt(scores / "decision_result_fan_section_00_test.csv", delimiter=",", usecols=1)
     assert set(np.unique(decisions)) <= {0, 1}
     result = evaluate_submission(scores, 2024)
@@ -57,13 +82,61 @@ def test_cli_fit_score_and_official_metrics(dcase_root, tmp_path, capsys):
 
 def test_cli_machine_filter_ignore_domain_and_errors(dcase_root, tmp_path, capsys):
     model, scores = tmp_path / "model", tmp_path / "scores"
-    assert main(["fit", "--data", str(dcase_root), "--machines", "fan", "--out", str(model), "--quiet",
-                 "--rank-norm", "inductive", "--domain-policy", "nearest"]) == 0  # fmt: skip
-    assert main(["score", "--model", str(model), "--data", str(dcase_root), "--machines", "fan", "--out", str(scores),
-                 "--ignore-domain", "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "fit",
+                "--data",
+                str(dcase_root),
+                "--machines",
+                "fan",
+                "--out",
+                str(model),
+                "--quiet",
+                "--rank-norm",
+                "inductive",
+                "--domain-policy",
+                "nearest",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                str(model),
+                "--data",
+                str(dcase_root),
+                "--machines",
+                "fan",
+                "--out",
+                str(scores),
+                "--ignore-domain",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert min(p.name for p in scores.iterdir()) == "anomaly_score_fan_section_00_test.csv"
-    assert main(["score", "--model", str(model), "--data", str(dcase_root), "--machines", "pump", "--out",
-                 str(tmp_path / "x"), "--quiet"]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                str(model),
+                "--data",
+                str(dcase_root),
+                "--machines",
+                "pump",
+                "--out",
+                str(tmp_path / "x"),
+                "--quiet",
+            ]
+        )
+        == 1
+    )
     assert "unknown machine 'pump'" in capsys.readouterr().err
     assert main(["fit", "--data", str(dcase_root), "--machines", "valve", "--out", str(model), "--quiet"]) == 1
     assert main(["fit", "--data", str(tmp_path / "missing"), "--out", str(model), "--quiet"]) == 1
@@ -78,7 +151,9 @@ def test_cli_preset_and_whole_clips(dcase_root, tmp_path, capsys):
     assert "removed" in capsys.readouterr().err
     assert main(["fit", "--data", str(dcase_root), "--preset", "system3", "--out", str(out), "--quiet"]) == 1
     assert "needs backbone weights for ['beats']" in capsys.readouterr().err
-    assert main(["fit", "--data", str(dcase_root), "--machines", "fan", "--out", str(out), "--whole-clips",
-                 "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(["fit", "--data", str(dcase_root), "--machines", "fan", "--out", str(out), "--whole-clips", "--quiet"])
+        == 0
+    )
     settings = json.loads((out / "detector.json").read_text())["settings"]
     assert settings["whole_clips"] is True and settings["clip_samples"] == 160_000

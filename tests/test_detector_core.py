@@ -85,8 +85,9 @@ def test_ecdf_rank_inductive():
 
 
 # ---------------------------------------------------------------------------------------------------- bank
-@pytest.mark.parametrize(("n_src", "n_tgt", "ratio", "factor"), [(990, 10, 10, 10), (90, 10, 3, 3), (50, 10, 10, 1),
-                                                                   (40, 3, 10, 2)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("n_src", "n_tgt", "ratio", "factor"), [(990, 10, 10, 10), (90, 10, 3, 3), (50, 10, 10, 1), (40, 3, 10, 2)]
+)
 def test_oversampling_ratio(n_src, n_tgt, ratio, factor):
     f = oversample_factors({"source": n_src, "target": n_tgt}, ratio)
     assert f == {"source": 1, "target": factor}

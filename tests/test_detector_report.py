@@ -26,17 +26,35 @@ W123 = {"clap": 0.19, "beats_r16": 0.23, "clap_lora": 0.23, "wavlm": 0.10, "beat
 W4 = {"clap": 0.22, "beats_r16": 0.26, "clap_lora": 0.26, "wavlm": 0.10, "beats_r32": 0.15, "ast": 0.01}
 # The report's §2.5: checkpoint scope per stream and system, and the weight set.
 REPORT = {
-    "system1": ("mef6-7m", {"clap": "7m", "wavlm": "7m", "beats_r16": "7m", "beats_r32": "7m", "clap_lora": "7m",
-                            "ast": "7m"}, W123),
-    "system2": ("mef6-12m", {"clap": "7m", "wavlm": "7m", "beats_r16": "12m", "beats_r32": "12m", "clap_lora": "12m",
-                             "ast": "12m"}, W123),
-    "system3": ("mef6-hyb", {"clap": "7m", "wavlm": "7m", "beats_r16": "7m", "beats_r32": "7m", "clap_lora": "12m",
-                             "ast": "12m"}, W123),
-    "system4": ("mef5-7m", {"clap": "7m", "wavlm": "7m", "beats_r16": "7m", "beats_r32": "7m", "clap_lora": "7m",
-                            "ast": "7m"}, W4),
-}  # fmt: skip
-ENCODER = {"clap": "clap", "wavlm": "wavlm", "beats_r16": "beats", "beats_r32": "beats", "clap_lora": "clap",
-           "ast": "ast"}  # fmt: skip
+    "system1": (
+        "mef6-7m",
+        {"clap": "7m", "wavlm": "7m", "beats_r16": "7m", "beats_r32": "7m", "clap_lora": "7m", "ast": "7m"},
+        W123,
+    ),
+    "system2": (
+        "mef6-12m",
+        {"clap": "7m", "wavlm": "7m", "beats_r16": "12m", "beats_r32": "12m", "clap_lora": "12m", "ast": "12m"},
+        W123,
+    ),
+    "system3": (
+        "mef6-hyb",
+        {"clap": "7m", "wavlm": "7m", "beats_r16": "7m", "beats_r32": "7m", "clap_lora": "12m", "ast": "12m"},
+        W123,
+    ),
+    "system4": (
+        "mef5-7m",
+        {"clap": "7m", "wavlm": "7m", "beats_r16": "7m", "beats_r32": "7m", "clap_lora": "7m", "ast": "7m"},
+        W4,
+    ),
+}
+ENCODER = {
+    "clap": "clap",
+    "wavlm": "wavlm",
+    "beats_r16": "beats",
+    "beats_r32": "beats",
+    "clap_lora": "clap",
+    "ast": "ast",
+}
 
 
 # ---------------------------------------------------------------------------------------------- weights and presets
@@ -79,15 +97,24 @@ def test_clap_and_wavlm_checkpoints_are_shared_by_all_four_systems():
         assert ids == {f"{kind}@7m"}
     # System 3 is a per-stream mix of the System-1 (BEATs) and System-2 (CLAP-LoRA, AST) checkpoints
     ck = {p.name: {s.mef: s.checkpoint for s in p.streams} for p in systems}
-    assert {k: ck["system3"][k] for k in ("beats_r16", "beats_r32")} == {k: ck["system1"][k] for k in ("beats_r16",
-                                                                                                    "beats_r32")}
+    assert {k: ck["system3"][k] for k in ("beats_r16", "beats_r32")} == {
+        k: ck["system1"][k] for k in ("beats_r16", "beats_r32")
+    }
     assert {k: ck["system3"][k] for k in ("clap_lora", "ast")} == {k: ck["system2"][k] for k in ("clap_lora", "ast")}
     assert ck["system4"] == ck["system1"]
 
 
 def test_preset_names_and_removed_presets():
-    assert fisher_asd.preset_names() == ["system1", "system2", "system3", "system4", "mef6-7m", "mef6-12m", "mef6-hyb",
-                                         "mef5-7m"]  # fmt: skip
+    assert fisher_asd.preset_names() == [
+        "system1",
+        "system2",
+        "system3",
+        "system4",
+        "mef6-7m",
+        "mef6-12m",
+        "mef6-hyb",
+        "mef5-7m",
+    ]
     for old in ("mef6-hybrid", "mef6-ens"):
         with pytest.raises(ValueError, match="removed"):
             fisher_asd.preset(old)
@@ -102,20 +129,46 @@ def _tiny_backbones():
     from fisher_asd.encoders import BEATsConfig, BEATsEncoder, create_encoder
 
     torch.manual_seed(1)
-    beats = BEATsEncoder.from_config(BEATsConfig.iter3_plus(encoder_layers=5, encoder_embed_dim=32,
-                                                            encoder_ffn_embed_dim=64, encoder_attention_heads=2,
-                                                            embed_dim=32, conv_pos=16, conv_pos_groups=4))  # fmt: skip
+    beats = BEATsEncoder.from_config(
+        BEATsConfig.iter3_plus(
+            encoder_layers=5,
+            encoder_embed_dim=32,
+            encoder_ffn_embed_dim=64,
+            encoder_attention_heads=2,
+            embed_dim=32,
+            conv_pos=16,
+            conv_pos_groups=4,
+        )
+    )
     return {
         "beats": beats,
-        "clap": create_encoder("clap", config=tf.ClapAudioConfig(
-            depths=[1, 1, 2, 2], num_attention_heads=[2, 2, 4, 4], patch_embeds_hidden_size=16, hidden_size=128,
-            projection_dim=32)),
-        "wavlm": create_encoder("wavlm", config=tf.WavLMConfig(
-            hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128, conv_dim=(32,) * 7,
-            num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)),
-        "ast": create_encoder("ast", config=tf.ASTConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                                                         intermediate_size=128)),
-    }  # fmt: skip
+        "clap": create_encoder(
+            "clap",
+            config=tf.ClapAudioConfig(
+                depths=[1, 1, 2, 2],
+                num_attention_heads=[2, 2, 4, 4],
+                patch_embeds_hidden_size=16,
+                hidden_size=128,
+                projection_dim=32,
+            ),
+        ),
+        "wavlm": create_encoder(
+            "wavlm",
+            config=tf.WavLMConfig(
+                hidden_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                intermediate_size=128,
+                conv_dim=(32,) * 7,
+                num_conv_pos_embeddings=16,
+                num_conv_pos_embedding_groups=4,
+            ),
+        ),
+        "ast": create_encoder(
+            "ast",
+            config=tf.ASTConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128),
+        ),
+    }
 
 
 def test_from_preset_builds_the_untrained_system_and_from_pretrained_refuses_presets():
@@ -195,8 +248,10 @@ class RecordingEncoder:
     def embed(self, waves, sr, batch_size: int = 8):
         batch = [np.asarray(w, dtype=np.float64) for w in waves]
         self.seen.extend(batch)
-        feats = [np.log(1e-6 + np.array([b.mean() for b in np.array_split(np.abs(np.fft.rfft(x)) ** 2, self.dim)]))
-                 for x in batch]  # fmt: skip
+        feats = [
+            np.log(1e-6 + np.array([b.mean() for b in np.array_split(np.abs(np.fft.rfft(x)) ** 2, self.dim)]))
+            for x in batch
+        ]
         return np.stack(feats).astype(np.float32)
 
 
@@ -284,13 +339,20 @@ def test_early_stopping_keeps_the_best_variance_epoch(monkeypatch, tmp_path):
     real = train_mod.embedding_spread
     monkeypatch.setattr(train_mod, "embedding_spread", lambda z: real(next(sets)))
     clips = synthetic_clips(16, sr=SR, seconds=0.25, seed=4)
-    det = Detector(["logstft"], clip_samples=4000, train_heads=True,
-                   training={"epochs": 10, "batch_size": 8, "lr": 1e-2, "patience": 2,
-                             "checkpoint_dir": str(tmp_path)})  # fmt: skip
+    det = Detector(
+        ["logstft"],
+        clip_samples=4000,
+        train_heads=True,
+        training={"epochs": 10, "batch_size": 8, "lr": 1e-2, "patience": 2, "checkpoint_dir": str(tmp_path)},
+    )
     det.fit(clips, SR, machine="pump")
     hist = det.history_["logstft"]
-    assert [round(r["spread"], 6) for r in hist["epochs"]] == [round(2 / 3, 6), round(8 / 9, 6), round(2 / 3, 6),
-                                                               round(2 / 3, 6)]  # fmt: skip
+    assert [round(r["spread"], 6) for r in hist["epochs"]] == [
+        round(2 / 3, 6),
+        round(8 / 9, 6),
+        round(2 / 3, 6),
+        round(2 / 3, 6),
+    ]
     assert hist["best_epoch"] == 2 and hist["stopped"] == "early_stop"
     from safetensors.torch import load_file
 
@@ -358,13 +420,19 @@ def test_systems_are_assembled_from_shared_checkpoints():
         assert all(torch.equal(a[k], b[k]) for k in a), name
         assert s3.history_[name] is src.history_[name]
     s4 = Detector.from_preset("system4", backbones=backbones, checkpoints=[s1])
-    assert all(torch.equal(v, s1.streams["ast"].trainable_state()[k])
-               for k, v in s4.streams["ast"].trainable_state().items()) and s4.weights == W4  # fmt: skip
+    assert (
+        all(
+            torch.equal(v, s1.streams["ast"].trainable_state()[k])
+            for k, v in s4.streams["ast"].trainable_state().items()
+        )
+        and s4.weights == W4
+    )
     with pytest.raises(ValueError, match=r"beats_r16 \(trained on \['BlowerDustCollector'"):
         Detector.from_preset("system2", backbones=backbones, checkpoints=[s1])  # s1 has no 12m checkpoints
     with pytest.raises(ValueError, match="no trained checkpoint"):
-        Detector.from_preset("system1", backbones=backbones, checkpoints=[Detector.from_preset("system1",
-                                                                                               backbones=backbones)])
+        Detector.from_preset(
+            "system1", backbones=backbones, checkpoints=[Detector.from_preset("system1", backbones=backbones)]
+        )
     with pytest.raises(TypeError, match="non-empty list"):
         Detector.from_preset("system1", backbones=backbones, checkpoints=s1)
 
@@ -376,10 +444,18 @@ def test_a_shared_checkpoint_trains_identically_whatever_the_other_streams():
     machines = ["x"] * 12 + ["y"] * 12
     shared = {"name": "a", "encoder": "logstft", "head": 256, "train_machines": ["x"]}
     cfg = {"epochs": 2, "batch_size": 8, "lr": 1e-3, "early_stop": None}
-    one = Detector([StreamConfig(**shared), StreamConfig("b", "logstft", head=256)], train_heads=True,
-                   clip_samples=4000, training=cfg).fit(clips, SR, machine=machines)  # fmt: skip
-    two = Detector([StreamConfig("c", "logstft", head=256, train_machines=["y"]), StreamConfig(**shared)],
-                   train_heads=True, clip_samples=4000, training=cfg).fit(clips, SR, machine=machines)  # fmt: skip
+    one = Detector(
+        [StreamConfig(**shared), StreamConfig("b", "logstft", head=256)],
+        train_heads=True,
+        clip_samples=4000,
+        training=cfg,
+    ).fit(clips, SR, machine=machines)
+    two = Detector(
+        [StreamConfig("c", "logstft", head=256, train_machines=["y"]), StreamConfig(**shared)],
+        train_heads=True,
+        clip_samples=4000,
+        training=cfg,
+    ).fit(clips, SR, machine=machines)
     a1, a2 = one.streams["a"].trainable_state(), two.streams["a"].trainable_state()
     assert all(torch.equal(a1[k], a2[k]) for k in a1)
     b1, c2 = one.streams["b"].trainable_state(), two.streams["c"].trainable_state()

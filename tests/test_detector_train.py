@@ -21,7 +21,9 @@ FAST = {"epochs": 2, "batch_size": 8, "lr": 1e-3}
 def data():
     kw = {"sr": SR, "seconds": 0.5}
     return {
-        "train": np.concatenate([synthetic_clips(20, seed=11, **kw), synthetic_clips(4, domain="target", seed=12, **kw)]),
+        "train": np.concatenate(
+            [synthetic_clips(20, seed=11, **kw), synthetic_clips(4, domain="target", seed=12, **kw)]
+        ),
         "train_domain": ["source"] * 20 + ["target"] * 4,
         "test": np.concatenate([synthetic_clips(8, seed=13, **kw), synthetic_clips(8, anomaly=True, seed=14, **kw)]),
         "label": [0] * 8 + [1] * 8,
@@ -30,8 +32,15 @@ def data():
 
 def tiny_beats() -> BEATsEncoder:
     """A 5-layer, 32-wide random BEATs (seed 1; random backbones differ in how informative they are)."""
-    cfg = BEATsConfig.iter3_plus(encoder_layers=5, encoder_embed_dim=32, encoder_ffn_embed_dim=64,
-                                 encoder_attention_heads=2, embed_dim=32, conv_pos=16, conv_pos_groups=4)  # fmt: skip
+    cfg = BEATsConfig.iter3_plus(
+        encoder_layers=5,
+        encoder_embed_dim=32,
+        encoder_ffn_embed_dim=64,
+        encoder_attention_heads=2,
+        embed_dim=32,
+        conv_pos=16,
+        conv_pos_groups=4,
+    )
     torch.manual_seed(1)
     return BEATsEncoder.from_config(cfg)
 
@@ -83,7 +92,8 @@ def test_head_training_is_reproducible_and_checkpointed(data, tmp_path):
     def fit(seed: int) -> Detector:
         cfg = {**FAST, "epochs": 3, "checkpoint_dir": str(tmp_path / f"ck{seed}")}
         return Detector(["logstft"], clip_samples=CLIP, train_heads=True, training=cfg, seed=seed).fit(
-            data["train"], SR, machine="pump", domain=data["train_domain"])
+            data["train"], SR, machine="pump", domain=data["train_domain"]
+        )
 
     a, b, c = fit(1), fit(1), fit(2)
     sa, sb, sc = (d.streams["logstft"].trainable_state() for d in (a, b, c))
@@ -110,14 +120,21 @@ def test_early_stopping_keeps_best_epoch(data, monkeypatch):
 
 def test_training_scope(data):
     machines = ["pump"] * 12 + ["fan"] * 12
-    det = Detector(["logstft"], clip_samples=CLIP, train_heads=True, training={**FAST, "epochs": 1, "early_stop": None},
-                   train_machines=["fan"])  # fmt: skip
+    det = Detector(
+        ["logstft"],
+        clip_samples=CLIP,
+        train_heads=True,
+        training={**FAST, "epochs": 1, "early_stop": None},
+        train_machines=["fan"],
+    )
     det.fit(data["train"], SR, machine=machines)
     hist = det.history_["logstft"]
     assert hist["n_train"] == 12 and hist["n_val"] == 0
     assert det.machines_ == ["pump", "fan"]  # banks for every machine, training on the scope only
     with pytest.raises(ValueError, match="fewer than 2 training clips"):
-        Detector(["logstft"], clip_samples=CLIP, train_heads=True, train_machines=["valve"]).fit(data["train"], SR, machine=machines)
+        Detector(["logstft"], clip_samples=CLIP, train_heads=True, train_machines=["valve"]).fit(
+            data["train"], SR, machine=machines
+        )
 
 
 def test_mef_streams_share_prefix_in_the_detector(data):

@@ -26,9 +26,20 @@ def noise(n: int, seed: int = 0) -> np.ndarray:
     return (0.1 * np.random.default_rng(seed).standard_normal(n)).astype(np.float32)
 
 
-@pytest.mark.parametrize("sr,bands_tiny,bands_small", [(1000, 1, 1), (4000, 1, 1), (8000, 1, 2), (12800, 1, 3),
-                                                       (16000, 2, 4), (22050, 2, 5), (44100, 5, 11),
-                                                       (48000, 6, 12), (96000, 12, 24)])
+@pytest.mark.parametrize(
+    "sr,bands_tiny,bands_small",
+    [
+        (1000, 1, 1),
+        (4000, 1, 1),
+        (8000, 1, 2),
+        (12800, 1, 3),
+        (16000, 2, 4),
+        (22050, 2, 5),
+        (44100, 5, 11),
+        (48000, 6, 12),
+        (96000, 12, 24),
+    ],
+)
 def test_num_bands_table(sr, bands_tiny, bands_small):
     assert fisher.num_bands(sr, 100) == bands_tiny
     assert fisher.num_bands(sr, 50) == bands_small

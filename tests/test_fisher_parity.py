@@ -70,8 +70,12 @@ def test_spectrograms_match(official):
             diff = np.abs(spec - ref)
         else:  # 12 s clips: head / tail frames and per-frame / per-bin means of the 1024-frame spectrogram
             assert spec.shape[0] == 1024, cid
-            diff = np.concatenate([np.abs(spec[:32] - inputs[f"spec_head__{cid}"]).ravel(),
-                                   np.abs(spec[-32:] - inputs[f"spec_tail__{cid}"]).ravel()])
+            diff = np.concatenate(
+                [
+                    np.abs(spec[:32] - inputs[f"spec_head__{cid}"]).ravel(),
+                    np.abs(spec[-32:] - inputs[f"spec_tail__{cid}"]).ravel(),
+                ]
+            )
             np.testing.assert_allclose(spec.mean(axis=1), inputs[f"spec_frame_mean__{cid}"], atol=1e-5)
             np.testing.assert_allclose(spec.mean(axis=0), inputs[f"spec_bin_mean__{cid}"], atol=1e-5)
         assert np.mean(diff <= 1e-4) >= 0.999, cid
@@ -111,7 +115,7 @@ def test_rmis_time_padding_variant(scale_model, official):
     keys = [k for k in feats.files if k.startswith("feat_rmis__")]
     assert len(keys) == 9
     for key in keys:
-        clip = manifest["clips"][key[len("feat_rmis__"):]]
+        clip = manifest["clips"][key[len("feat_rmis__") :]]
         out = model.embed(clip_wave(inputs, clip), clip["sr"], pad_frames=True)
         np.testing.assert_allclose(out, feats[key], atol=3e-5, rtol=0, err_msg=f"{name} {key}")
 

@@ -96,7 +96,9 @@ def test_fuzz_inputs(models):
         pool = str(rng.choice(["concat", "mean", "none"]))
         kind, ref = outcome(model.embed, wave, sr, pool)
         counts[kind] += 1
-        if isinstance(wave, torch.Tensor) or (isinstance(wave, list) and any(isinstance(w, torch.Tensor) for w in wave)):
+        if isinstance(wave, torch.Tensor) or (
+            isinstance(wave, list) and any(isinstance(w, torch.Tensor) for w in wave)
+        ):
             continue  # OnnxFisher is numpy-only (torch input returns torch from Fisher.embed)
         kind2, got = outcome(onnx_model.embed, wave, sr, pool)
         assert kind2 == kind, f"case {case}: torch {kind} {ref if kind != 'ok' else ''} vs onnx {kind2} {got}"

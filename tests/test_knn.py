@@ -50,9 +50,15 @@ def test_exclude_leave_one_out():
         knn_search(b[:1], b[:1], 1, exclude=(np.array([0]), owners[:1]))
 
 
-@pytest.mark.parametrize("kwargs,exc,match", [({"k": 0}, ValueError, "k must be"), ({"k": 2.0}, TypeError, "k must"),
-                                              ({"k": 99}, ValueError, "fewer than k"),
-                                              ({"k": 1, "metric": "dot"}, ValueError, "metric")])
+@pytest.mark.parametrize(
+    "kwargs,exc,match",
+    [
+        ({"k": 0}, ValueError, "k must be"),
+        ({"k": 2.0}, TypeError, "k must"),
+        ({"k": 99}, ValueError, "fewer than k"),
+        ({"k": 1, "metric": "dot"}, ValueError, "metric"),
+    ],
+)
 def test_errors(kwargs, exc, match):
     x = np.ones((5, 3))
     with pytest.raises(exc, match=match):

@@ -17,10 +17,14 @@ YEARS = {"dcase20": 2020, "dcase21": 2021, "dcase22": 2022, "dcase23": 2023, "dc
 EDGES = ["edge_defined", "edge_zero_auc", "edge_target_no_anomaly"]
 OFF_COLUMNS = {
     2020: {"auc": "off_auc_all", "pauc": "off_pauc_all"},
-    2021: {"auc_source": "off_auc_source_within", "pauc_source": "off_pauc_source_within",
-           "auc_target": "off_auc_target_within", "pauc_target": "off_pauc_target_within"},
+    2021: {
+        "auc_source": "off_auc_source_within",
+        "pauc_source": "off_pauc_source_within",
+        "auc_target": "off_auc_target_within",
+        "pauc_target": "off_pauc_target_within",
+    },
     2022: {"auc_source": "off_auc_source", "auc_target": "off_auc_target", "pauc": "off_pauc"},
-}  # fmt: skip
+}
 TOL = 1e-12
 
 
@@ -38,8 +42,15 @@ def _clips(fixtures_dir, case):
 
 
 def _evaluate(rows, year, **kw):
-    return evaluate([r["machine"] for r in rows], [int(r["section"]) for r in rows], [int(r["is_anomaly"]) for r in rows],
-                    [float(r["score"]) for r in rows], [r["domain"] for r in rows], year=year, **kw)  # fmt: skip
+    return evaluate(
+        [r["machine"] for r in rows],
+        [int(r["section"]) for r in rows],
+        [int(r["is_anomaly"]) for r in rows],
+        [float(r["score"]) for r in rows],
+        [r["domain"] for r in rows],
+        year=year,
+        **kw,
+    )
 
 
 def _subsets(rows):
@@ -91,8 +102,11 @@ def test_sklearn_columns(fixtures_dir, case):
     rows = _clips(fixtures_dir, case)
     expected = _csv(fixtures_dir / "dcase_metrics" / case / "expected" / "per_section.csv")
     for e in expected:
-        sel = [r for r in rows if r["subset"] == e["subset"] and r["machine"] == e["machine"]
-               and int(r["section"]) == int(e["section"])]  # fmt: skip
+        sel = [
+            r
+            for r in rows
+            if r["subset"] == e["subset"] and r["machine"] == e["machine"] and int(r["section"]) == int(e["section"])
+        ]
         y = np.array([int(r["is_anomaly"]) for r in sel])
         s = np.array([float(r["score"]) for r in sel])
         assert abs(roc_auc(y, s) - float(e["sk_auc_all"])) <= TOL
@@ -104,9 +118,14 @@ def test_sklearn_columns(fixtures_dir, case):
         dom = [r["domain"] for r in sel]
         m22 = section_metrics(y, s, dom, year=2024, undefined="nan")
         m21 = section_metrics(y, s, dom, year=2021, undefined="nan")
-        pairs = [(m22["auc_source"], "sk_auc_source_dcase22"), (m22["auc_target"], "sk_auc_target_dcase22"),
-                 (m21["auc_source"], "sk_auc_source_within"), (m21["pauc_source"], "sk_pauc_source_within"),
-                 (m21["auc_target"], "sk_auc_target_within"), (m21["pauc_target"], "sk_pauc_target_within")]  # fmt: skip
+        pairs = [
+            (m22["auc_source"], "sk_auc_source_dcase22"),
+            (m22["auc_target"], "sk_auc_target_dcase22"),
+            (m21["auc_source"], "sk_auc_source_within"),
+            (m21["pauc_source"], "sk_pauc_source_within"),
+            (m21["auc_target"], "sk_auc_target_within"),
+            (m21["pauc_target"], "sk_pauc_target_within"),
+        ]
         for got, col in pairs:
             cell = e[col]
             try:

@@ -122,15 +122,23 @@ def test_runs_without_torch(exported, tmp_path):
         print("ok", diff)
     """)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    run = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, env=env, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("ok")
 
 
 def test_import_fisher_does_not_import_torch():
     code = "import sys, fisher; fisher.FisherConfig; fisher.frame_params(16000); print('torch' in sys.modules)"
-    run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO.parent)
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO.parent,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "False"
 
@@ -177,8 +185,10 @@ def test_int8_static_quantisation(tmp_path):
     fp32 = OnnxFisher(export_onnx(model, tmp_path / "fp32.onnx"), threads=1)
     rng = np.random.default_rng(0)
     t = np.arange(48000) / 16000
-    signals = [((np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32), 16000)
-               for f in (120.0, 900.0, 3100.0)]
+    signals = [
+        ((np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32), 16000)
+        for f in (120.0, 900.0, 3100.0)
+    ]
     cal = calibration_bands(fp32, signals, max_windows=4)
     assert len(cal) == 3 and cal[0].shape == (2, 298, 100)
     int8 = OnnxFisher(quantize_onnx_int8(fp32.path, tmp_path / "int8.onnx", cal), threads=1)

@@ -83,8 +83,13 @@ def test_errors(model, clips, tmp_path):
 def ray_session():
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.data")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024**2,
-             configure_logging=False)  # fmt: skip
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=100 * 1024**2,
+        configure_logging=False,
+    )
     yield ray
     ray.shutdown()
 

@@ -39,8 +39,7 @@ def tiny_config(out_dir: Path, sources: list[str], **train: object) -> dict:
         "optim": {"lr": 1e-3, "warmup_steps": 5},
         "ema": {"decay": 0.99, "end_decay": 0.999, "anneal_steps": None},
         "data": {"sources": sources, "batch_size": 4, "crop_frames": 256},
-        "train": {"steps": 4, "out_dir": str(out_dir), "log_every": 10, "ckpt_every": 1000, "resume": None,
-                  **train},
+        "train": {"steps": 4, "out_dir": str(out_dir), "log_every": 10, "ckpt_every": 1000, "resume": None, **train},
     }
 
 
@@ -128,8 +127,16 @@ def test_ddp_two_processes_keep_identical_parameters(tmp_path: Path, data_dir: P
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
     (tmp_path / "ddp.py").write_text(DDP_SCRIPT)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           str(tmp_path / "ddp.py"), str(tmp_path / "cfg.json"), str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(tmp_path / "ddp.py"),
+        str(tmp_path / "cfg.json"),
+        str(tmp_path),
+    ]
     proc = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))

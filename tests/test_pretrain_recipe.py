@@ -134,8 +134,9 @@ def test_losses_ignore_padding_and_band_term_is_summed_over_sequences() -> None:
     rows = torch.tensor([16, 12])
     pad = token_padding(rows, (16, 6))
     clones = 3
-    hidden = padded_inverse_block_mask(rows.repeat_interleave(clones), (16, 6),
-                                       generator=torch.Generator().manual_seed(1))
+    hidden = padded_inverse_block_mask(
+        rows.repeat_interleave(clones), (16, 6), generator=torch.Generator().manual_seed(1)
+    )
     y, yb = teacher_targets(teacher, bands, padding=pad)
 
     def run(b: torch.Tensor, reduction: str) -> dict:
@@ -144,7 +145,7 @@ def test_losses_ignore_padding_and_band_term_is_summed_over_sequences() -> None:
 
     out = run(bands, "sum")
     other = bands.clone()
-    other[1, 12 * 16:] = 7.0  # change only the padding frames of sequence 1
+    other[1, 12 * 16 :] = 7.0  # change only the padding frames of sequence 1
     out2 = run(other, "sum")
     for k in ("loss_patch", "loss_band"):
         torch.testing.assert_close(out[k], out2[k])
@@ -206,7 +207,7 @@ def test_padded_batches_have_a_fixed_grid(tmp_path: Path, data_dir: Path) -> Non
     batch = trainer.stream.batch(0)
     assert batch.frames == 1024 and batch.valid().max() <= 992 and batch.valid().min() >= 16
     bands = trainer.stream.bands(batch)
-    assert bands.shape[1] == 1024 and (bands[0, int(batch.valid()[0]):] == 0).all()
+    assert bands.shape[1] == 1024 and (bands[0, int(batch.valid()[0]) :] == 0).all()
     rec = trainer.train_step()
     assert rec["padded"] > 0 and np.isfinite(rec["loss"])
 

@@ -32,7 +32,11 @@ def test_soxr_default_keeps_a_tone_and_types():
     ref = np.sin(2 * np.pi * 1000 * np.arange(len(y)) / 12000)
     assert np.abs(y[200:-200] - ref[200:-200]).max() < 1e-3  # away from the edges
     yt = resample(torch.from_numpy(x), 16000, 12000.5)  # any positive rates
-    assert isinstance(yt, torch.Tensor) and yt.dtype == torch.float32 and len(yt) == resampled_length(16000, 16000, 12000.5)
+    assert (
+        isinstance(yt, torch.Tensor)
+        and yt.dtype == torch.float32
+        and len(yt) == resampled_length(16000, 16000, 12000.5)
+    )
     assert resample(x, 16000, 16000) is x
 
 

@@ -103,8 +103,12 @@ def test_split_ratio_curve():
 
 def test_rmis_overall_leaderboard():
     """Published FISHER-small numbers: AD 61.15, FD 63.31, RMIS 62.23."""
-    ad = dict(zip(["dcase20", "dcase21", "dcase22", "dcase23", "dcase24", "dcase25"],
-                  [71.04, 59.48, 59.64, 62.63, 55.62, 58.46]))  # fmt: skip
+    ad = dict(
+        zip(
+            ["dcase20", "dcase21", "dcase22", "dcase23", "dcase24", "dcase25"],
+            [71.04, 59.48, 59.64, 62.63, 55.62, 58.46],
+        )
+    )
     out = rmis_overall(ad, {"fd": 63.31})
     assert out["ad"] == pytest.approx(61.145) and f"{out['rmis']:.2f}" == "62.23"
     with pytest.raises(ValueError):

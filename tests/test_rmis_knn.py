@@ -29,10 +29,12 @@ def _load(fixtures_dir, case):
 
 def _columns(manifest):
     return {
-        "subset": [r["subset"] for r in manifest], "machine": [r["machine"] for r in manifest],
-        "section": [int(r["section"]) for r in manifest], "split": [r["split"] for r in manifest],
+        "subset": [r["subset"] for r in manifest],
+        "machine": [r["machine"] for r in manifest],
+        "section": [int(r["section"]) for r in manifest],
+        "split": [r["split"] for r in manifest],
         "domain": [r["domain"] for r in manifest],
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -58,9 +60,14 @@ def test_scores_match_rmis(fixtures_dir, case, variant):
     results = {}
     for sub in ("dev", "eval"):
         idx = [i for i in test if manifest[i]["subset"] == sub]
-        results[sub] = evaluate([manifest[i]["machine"] for i in idx], [int(manifest[i]["section"]) for i in idx],
-                                [int(manifest[i]["is_anomaly"]) for i in idx], out["score"][idx],
-                                [manifest[i]["domain"] for i in idx], year=year)  # fmt: skip
+        results[sub] = evaluate(
+            [manifest[i]["machine"] for i in idx],
+            [int(manifest[i]["section"]) for i in idx],
+            [int(manifest[i]["is_anomaly"]) for i in idx],
+            out["score"][idx],
+            [manifest[i]["domain"] for i in idx],
+            year=year,
+        )
         table = rmis_table(results[sub])
         if year <= 2022:
             assert table == want["result"][sub]
@@ -119,9 +126,13 @@ def _toy(year=2024):
     rng = np.random.default_rng(3)
     n = 12
     return rng.normal(size=(n, 4)), {
-        "subset": ["dev"] * n, "machine": ["fan"] * n, "section": [0] * n,
-        "split": ["train"] * 6 + ["test"] * 6, "domain": ["source", "target"] * 6, "year": year,
-    }  # fmt: skip
+        "subset": ["dev"] * n,
+        "machine": ["fan"] * n,
+        "section": [0] * n,
+        "split": ["train"] * 6 + ["test"] * 6,
+        "domain": ["source", "target"] * 6,
+        "year": year,
+    }
 
 
 def test_input_errors():

@@ -109,8 +109,9 @@ def _ad_layout(data_dir, tmp_path):
 
 def test_run_anomaly_detection_real_clips(data_dir, tmp_path):
     root = _ad_layout(data_dir, tmp_path / "dev")
-    report = run_anomaly_detection({"dev": root}, year=2020, encoder="logstft", scores_dir=tmp_path / "scores",
-                                   cache_dir=tmp_path / "cache")  # fmt: skip
+    report = run_anomaly_detection(
+        {"dev": root}, year=2020, encoder="logstft", scores_dir=tmp_path / "scores", cache_dir=tmp_path / "cache"
+    )
     res = report.results["dev"]
     assert len(report.clips) == 31 and np.isnan(report.scores).sum() == 20
     assert res.per_section[0]["machine"] == "fan" and 0.0 <= res.per_section[0]["auc"] <= 1.0
@@ -127,9 +128,13 @@ def test_run_anomaly_detection_split_banks(tmp_path):
     for sub in ("dev", "eval"):
         for split, names in {
             "train": [f"section_00_{d}_train_normal_{i:04d}_a.wav" for d in ("source", "target") for i in range(3)],
-            "test": [f"section_00_{d}_test_{lab}_{i:04d}_a.wav" for d in ("source", "target")
-                     for lab in ("normal", "anomaly") for i in range(2)],
-        }.items():  # fmt: skip
+            "test": [
+                f"section_00_{d}_test_{lab}_{i:04d}_a.wav"
+                for d in ("source", "target")
+                for lab in ("normal", "anomaly")
+                for i in range(2)
+            ],
+        }.items():
             folder = tmp_path / sub / "fan" / split
             folder.mkdir(parents=True)
             for name in names:

@@ -69,10 +69,12 @@ def test_int16_reads_identically_everywhere(tmp_path, fmt):
     if fmt == "npy":
         with pytest.raises(ValueError, match="stores no sampling rate"):
             read_signal(path, channel=channel)
-        reads = {"reader": read_signal(path, channel=channel, sr=SR)[0],
-                 "streaming": SignalReader(path, channel=channel, sr=SR).read(0, 4000).numpy(),
-                 "datasets": datasets_read_signal(path, channel=channel, sr=SR)[0],
-                 "pretrain": pretrain_read(index_signals([Entry(path, channel=channel, sr=SR)])[0], 0, 4000)}
+        reads = {
+            "reader": read_signal(path, channel=channel, sr=SR)[0],
+            "streaming": SignalReader(path, channel=channel, sr=SR).read(0, 4000).numpy(),
+            "datasets": datasets_read_signal(path, channel=channel, sr=SR)[0],
+            "pretrain": pretrain_read(index_signals([Entry(path, channel=channel, sr=SR)])[0], 0, 4000),
+        }
     else:
         reads = _every_entry_point(path, channel, 1)
     for name, x in reads.items():
@@ -105,8 +107,9 @@ def test_float_values_stored_as_is_and_channel_rules(tmp_path):
     np.testing.assert_allclose(read_signal(tmp_path / "a.npz", channel="mean")[0], 0.0, atol=1e-7)
     # numeric strings (CSV manifests) are indexes
     sf.write(tmp_path / "s.wav", _pcm(channels=3).T, SR, subtype="PCM_16")
-    np.testing.assert_array_equal(read_signal(tmp_path / "s.wav", channel="2")[0],
-                                  read_signal(tmp_path / "s.wav", channel=2)[0])
+    np.testing.assert_array_equal(
+        read_signal(tmp_path / "s.wav", channel="2")[0], read_signal(tmp_path / "s.wav", channel=2)[0]
+    )
     assert SignalFile(tmp_path / "s.wav").channels == [0, 1, 2]
     assert SignalFile(tmp_path / "a.npz").channels == ["DE", "FE"]
     with pytest.raises(TypeError, match="channel must be"):

@@ -77,8 +77,7 @@ def test_embed_file_npy_npz_channels(tiny, tmp_path):
     np.save(tmp_path / "s.npy", x)
     np.savez(tmp_path / "s.npz", DE=x[0], FE=x[1], fs=np.array(12000.0))
     ref = tiny.embed(x, 12000)
-    np.testing.assert_allclose(tiny.embed_file(tmp_path / "s.npy", channel=1, sr=12000).embedding, ref[1],
-                               atol=1e-5)
+    np.testing.assert_allclose(tiny.embed_file(tmp_path / "s.npy", channel=1, sr=12000).embedding, ref[1], atol=1e-5)
     np.testing.assert_allclose(tiny.embed_file(tmp_path / "s.npz", key="DE").embedding, ref[0], atol=1e-5)
     sf.write(tmp_path / "st.wav", x.T, 12000, subtype="FLOAT")
     np.testing.assert_allclose(tiny.embed_file(tmp_path / "st.wav", channel=1).embedding, ref[1], atol=1e-5)
@@ -140,8 +139,9 @@ def test_peak_rss_does_not_grow_with_file_length(tmp_path):
     for minutes in (3, 15):
         path = tmp_path / f"{minutes}.flac"
         sf.write(path, (signal(60 * minutes, 16000) * 32767).astype(np.int16), 16000)
-        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=600,
-                             check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=600, check=True
+        )
         rss[minutes] = int(out.stdout.split()[-1]) / 1024
     # 15 min at 16 kHz: 57 MB as float32 samples, 115 MB as a full spectrogram; streaming must not need them
     assert rss[15] - rss[3] < 50, rss  # allocator noise is ~20-30 MB; in-memory embedding would add > 150 MB

@@ -23,31 +23,60 @@ BATCH = 8  # clips embedded per step (bounds memory for --data)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="detect synthetic (or your own) machine faults with FISHER, offline",
-                       description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", default="tiny",
-                   help="registry name (tiny/mini/small: official weights if cached, else the shipped 'demo' model, "
-                        "else random), 'demo', a directory, .pt file or hub id (default: tiny)")
-    p.add_argument("--rates", default=",".join(str(r) for r in DEFAULT_RATES),
-                   help="comma-separated sampling rates in Hz; detection runs at the highest (default: 8000,16000,48000)")
-    p.add_argument("--clips", type=int, default=20,
-                   help="synthetic clips per group: bank normal, test normal, test faulty (default: 20)")
+    p = sub.add_parser(
+        "demo",
+        help="detect synthetic (or your own) machine faults with FISHER, offline",
+        description=__doc__.split("\n\n")[0],
+    )
+    p.add_argument(
+        "--model",
+        default="tiny",
+        help="registry name (tiny/mini/small: official weights if cached, else the shipped 'demo' model, "
+        "else random), 'demo', a directory, .pt file or hub id (default: tiny)",
+    )
+    p.add_argument(
+        "--rates",
+        default=",".join(str(r) for r in DEFAULT_RATES),
+        help="comma-separated sampling rates in Hz; detection runs at the highest (default: 8000,16000,48000)",
+    )
+    p.add_argument(
+        "--clips",
+        type=int,
+        default=20,
+        help="synthetic clips per group: bank normal, test normal, test faulty (default: 20)",
+    )
     p.add_argument("--seconds", type=float, default=2.0, help="synthetic clip duration in seconds (default: 2)")
-    p.add_argument("--snr-db", type=float, default=None,
-                   help="fault-to-background ratio of the synthetic task in dB (default: -9, the calibrated task)")
+    p.add_argument(
+        "--snr-db",
+        type=float,
+        default=None,
+        help="fault-to-background ratio of the synthetic task in dB (default: -9, the calibrated task)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic task / of the --data bank split")
-    p.add_argument("--data", default=None, metavar="DIR",
-                   help="your own signals: a folder with normal/ and anomaly subfolders, or a manifest .csv "
-                        "(at the files' own sampling rate; --rates, --clips, --seconds are not used)")
-    p.add_argument("--bank-fraction", type=float, default=0.5,
-                   help="with --data: share of the normal files used as the memory bank (default: 0.5)")
-    p.add_argument("--channel", default=None,
-                   help="with --data: channel index, 'mean', or npz/mat array name for multi-channel files")
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="your own signals: a folder with normal/ and anomaly subfolders, or a manifest .csv "
+        "(at the files' own sampling rate; --rates, --clips, --seconds are not used)",
+    )
+    p.add_argument(
+        "--bank-fraction",
+        type=float,
+        default=0.5,
+        help="with --data: share of the normal files used as the memory bank (default: 0.5)",
+    )
+    p.add_argument(
+        "--channel",
+        default=None,
+        help="with --data: channel index, 'mean', or npz/mat array name for multi-channel files",
+    )
     p.add_argument("--random-init", action="store_true", help="skip loading weights; use a random tiny model")
     p.add_argument("--download", action="store_true", help="download the official weights if not cached (network)")
     p.add_argument("--offline", action="store_true", help="never use the network (the default; kept for scripts)")
-    p.add_argument("--figure", default=DEFAULT_FIGURE,
-                   help=f"write the figure (PNG) here (default: {DEFAULT_FIGURE}; '' to skip)")
+    p.add_argument(
+        "--figure", default=DEFAULT_FIGURE, help=f"write the figure (PNG) here (default: {DEFAULT_FIGURE}; '' to skip)"
+    )
     p.add_argument("--roc", dest="figure", default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # old name
     p.add_argument("--json", action="store_true", help="print the results as one JSON object (nothing else)")
     p.set_defaults(func=run)
@@ -78,8 +107,7 @@ def _embed_all(task: Any, model: Any, baseline: Any, quiet: bool) -> dict[str, n
     from tqdm.auto import tqdm
 
     out: dict[str, list[np.ndarray]] = {"FISHER": [], "logstft": []}
-    with tqdm(total=len(task), desc="embedding", unit="clip", disable=True if quiet else None,
-              file=sys.stderr) as bar:
+    with tqdm(total=len(task), desc="embedding", unit="clip", disable=True if quiet else None, file=sys.stderr) as bar:
         for start in range(0, len(task), BATCH):
             stop = min(start + BATCH, len(task))
             waves = [task.load(i) for i in range(start, stop)]
@@ -127,8 +155,10 @@ def run(args: argparse.Namespace) -> int:
         clip_label, what = "a faulty clip", "faulty"
     counts = task.counts
     say(f"task: {task.task['description']}")
-    say(f"      bank {counts['bank']} normal clips; scored {counts['test_normal']} normal + {counts['test_anomaly']} "
-        f"{what} clips @ {task.sr:g} Hz" + ("" if args.data else f", {args.seconds:g} s each, seed {args.seed}"))
+    say(
+        f"      bank {counts['bank']} normal clips; scored {counts['test_normal']} normal + {counts['test_anomaly']} "
+        f"{what} clips @ {task.sr:g} Hz" + ("" if args.data else f", {args.seconds:g} s each, seed {args.seed}")
+    )
     say()
     say("what the tokenizer does: spectrum → fixed-width sub-bands → one ViT pass per band → concatenated")
     say(f"{'sr (Hz)':>8} {'n_fft/hop':>10} {'bands':>5} {'emb dim':>8} {'mean-pool dim':>13}")
@@ -136,8 +166,16 @@ def run(args: argparse.Namespace) -> int:
     for sr, wave in spectra:
         emb = model.embed(wave, sr)
         n_fft, hop = frame_params(sr)
-        rate_rows.append({"sr": sr, "n_fft": n_fft, "hop": hop, "bands": model.num_bands(sr), "dim": int(emb.shape[-1]),
-                          "mean_pool_dim": model.embed_dim})
+        rate_rows.append(
+            {
+                "sr": sr,
+                "n_fft": n_fft,
+                "hop": hop,
+                "bands": model.num_bands(sr),
+                "dim": int(emb.shape[-1]),
+                "mean_pool_dim": model.embed_dim,
+            }
+        )
         say(f"{sr:>8g} {f'{n_fft}/{hop}':>10} {model.num_bands(sr):>5} {emb.shape[-1]:>8} {model.embed_dim:>13}")
     say()
     embeddings = _embed_all(task, model, LogSTFT(), quiet=args.json)
@@ -149,9 +187,16 @@ def run(args: argparse.Namespace) -> int:
 
         test = np.array([s == "test" for s in task.split])
         try:
-            figure = demo_figure(args.figure, spectra=spectra, band_width=model.band_width, scores=table.scores,
-                                 labels=task.labels[test], classes=[c for c, t in zip(task.classes, test) if t],
-                                 clip_label=clip_label, title=f"fisher demo — {chosen.weights} weights")
+            figure = demo_figure(
+                args.figure,
+                spectra=spectra,
+                band_width=model.band_width,
+                scores=table.scores,
+                labels=task.labels[test],
+                classes=[c for c, t in zip(task.classes, test) if t],
+                clip_label=clip_label,
+                title=f"fisher demo — {chosen.weights} weights",
+            )
         except ImportError as err:
             notes.append(f"figure skipped: {err}")
     for note in notes:
@@ -160,8 +205,11 @@ def run(args: argparse.Namespace) -> int:
         say(f"figure written to {figure}")
     if args.json:
         result = {
-            "model": args.model, "weights": chosen.weights, "weights_description": chosen.description,
-            "task": task.task, "rates": rate_rows,
+            "model": args.model,
+            "weights": chosen.weights,
+            "weights_description": chosen.description,
+            "task": task.task,
+            "rates": rate_rows,
             "encoders": {r["encoder"]: {"auc": r["auc"], "pauc": r["pauc"], "dim": r["dim"]} for r in table.rows},
             "figure": None if figure is None else str(figure),
         }

@@ -6,16 +6,25 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a FISHER model for deployment (ONNX)",
-                       description="Export the band encoder (band images [S, T, W] -> CLS [S, D], dynamic S and T) "
-                                   "to ONNX. Run it without torch with fisher.OnnxFisher(DST).")
+    p = sub.add_parser(
+        "export",
+        help="export a FISHER model for deployment (ONNX)",
+        description="Export the band encoder (band images [S, T, W] -> CLS [S, D], dynamic S and T) "
+        "to ONNX. Run it without torch with fisher.OnnxFisher(DST).",
+    )
     p.add_argument("format", choices=["onnx"], help="export format")
     p.add_argument("src", help="registry name (tiny/mini/small), hub id, model directory or official .pt file")
     p.add_argument("dst", help="output .onnx file")
-    p.add_argument("--allow-pickle", action="store_true",
-                   help="trust the file: allow torch.load(weights_only=False) if the safe loader refuses it")
-    p.add_argument("--check", action="store_true",
-                   help="embed a test signal with torch and ONNX Runtime and report the largest difference")
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="trust the file: allow torch.load(weights_only=False) if the safe loader refuses it",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="embed a test signal with torch and ONNX Runtime and report the largest difference",
+    )
     p.set_defaults(func=run)
 
 
@@ -28,8 +37,10 @@ def run(args: argparse.Namespace) -> int:
     model = Fisher.from_pretrained(args.src, allow_pickle=args.allow_pickle)
     out = export_onnx(model, args.dst)
     c = model.config
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): embed_dim={c.embed_dim} depth={c.depth} "
-          f"band_width={c.band_width}")
+    print(
+        f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): embed_dim={c.embed_dim} depth={c.depth} "
+        f"band_width={c.band_width}"
+    )
     if args.check:
         from fisher.deploy.runtime import OnnxFisher
 

@@ -38,9 +38,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("pretrain", help="pretrain FISHER (EMA teacher-student distillation) or export",
-                              description="Pretrain FISHER from a YAML/JSON config (see docs/pretraining.md). "
-                                          "Multi-process: torchrun --nproc_per_node=N -m fisher.pretrain --config CFG")
+    p = subparsers.add_parser(
+        "pretrain",
+        help="pretrain FISHER (EMA teacher-student distillation) or export",
+        description="Pretrain FISHER from a YAML/JSON config (see docs/pretraining.md). "
+        "Multi-process: torchrun --nproc_per_node=N -m fisher.pretrain --config CFG",
+    )
     p.add_argument("--config", help="pretraining config (.yaml/.yml/.json)")
     p.add_argument("--out-dir", help="override train.out_dir")
     p.add_argument("--steps", type=int, help="override train.steps (the schedule length)")

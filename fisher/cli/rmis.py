@@ -89,10 +89,18 @@ def run_ad(args: argparse.Namespace) -> int:
         raise ValueError("give --dev and/or --eval")
     channel = args.channel if args.channel == "mean" else int(args.channel)
     report = run_anomaly_detection(
-        roots, year=args.year, encoder=_encoder(args), ground_truth={"eval": args.ground_truth} if args.ground_truth else None,
-        k=args.k, normalize=not args.no_normalize, window_s=args.window, channel=channel, cache_dir=args.cache,
-        scores_dir=args.scores_dir, show_progress=not args.quiet,
-    )  # fmt: skip
+        roots,
+        year=args.year,
+        encoder=_encoder(args),
+        ground_truth={"eval": args.ground_truth} if args.ground_truth else None,
+        k=args.k,
+        normalize=not args.no_normalize,
+        window_s=args.window,
+        channel=channel,
+        cache_dir=args.cache,
+        scores_dir=args.scores_dir,
+        show_progress=not args.quiet,
+    )
     return _emit(args, report, format_ad_report(report))
 
 
@@ -108,8 +116,18 @@ def run_fd(args: argparse.Namespace) -> int:
     else:
         items, name = read_manifest(args.manifest), args.manifest
     report = run_fault_diagnosis(
-        items, encoder=_encoder(args), name=str(name), test_size=args.test_size, runs=args.runs, seed=args.seed,
-        k=args.k, window_s=args.window, segment_s=args.segment, resample_to=args.resample, curve=args.curve,
-        cache_dir=args.cache, show_progress=not args.quiet,
-    )  # fmt: skip
+        items,
+        encoder=_encoder(args),
+        name=str(name),
+        test_size=args.test_size,
+        runs=args.runs,
+        seed=args.seed,
+        k=args.k,
+        window_s=args.window,
+        segment_s=args.segment,
+        resample_to=args.resample,
+        curve=args.curve,
+        cache_dir=args.cache,
+        show_progress=not args.quiet,
+    )
     return _emit(args, report, format_fd_report(report))

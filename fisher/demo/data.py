@@ -34,8 +34,10 @@ def _signal_files(folder: Path) -> list[Path]:
 def _items_from_folder(root: Path, channel: Any) -> list[SignalItem]:
     normal_dir = root / "normal"
     if not normal_dir.is_dir():
-        raise ValueError(f"--data {root}: expected a 'normal/' subfolder plus one or more anomaly subfolders "
-                         "(or a manifest .csv file)")
+        raise ValueError(
+            f"--data {root}: expected a 'normal/' subfolder plus one or more anomaly subfolders "
+            "(or a manifest .csv file)"
+        )
     items = [SignalItem(p, "normal", str(p), channel) for p in _signal_files(normal_dir)]
     if not items:
         raise ValueError(f"--data {root}: 'normal/' holds no signal files ({', '.join(SIGNAL_EXTENSIONS)})")
@@ -45,14 +47,16 @@ def _items_from_folder(root: Path, channel: Any) -> list[SignalItem]:
     for d in anomaly_dirs:
         files = _signal_files(d)
         if not files:
-            raise ValueError(f"--data {root}: anomaly folder '{d.name}/' holds no signal files "
-                             f"({', '.join(SIGNAL_EXTENSIONS)}); remove it or add files")
+            raise ValueError(
+                f"--data {root}: anomaly folder '{d.name}/' holds no signal files "
+                f"({', '.join(SIGNAL_EXTENSIONS)}); remove it or add files"
+            )
         items += [SignalItem(p, d.name, str(p), channel) for p in files]
     return items
 
 
 def _split(items: list[SignalItem], bank_fraction: float, seed: int) -> list[str]:
-    """"train" / "test" per item: a manifest ``split`` column if present, else seeded whole-group bank selection."""
+    """ "train" / "test" per item: a manifest ``split`` column if present, else seeded whole-group bank selection."""
     if any("split" in it.meta for it in items):
         split = [str(it.meta.get("split", "")).strip().lower() for it in items]
         bad = sorted({s for s in split if s not in ("train", "test")})
@@ -61,8 +65,9 @@ def _split(items: list[SignalItem], bank_fraction: float, seed: int) -> list[str
         return split
     groups = sorted({it.group for it in items if it.label == "normal"})
     if len(groups) < 2:
-        raise ValueError(f"need at least 2 normal files (groups) — one for the memory bank and one to score; "
-                         f"found {len(groups)}")
+        raise ValueError(
+            f"need at least 2 normal files (groups) — one for the memory bank and one to score; found {len(groups)}"
+        )
     n_bank = min(max(1, round(bank_fraction * len(groups))), len(groups) - 1)
     bank = set(np.random.default_rng(seed).permutation(groups)[:n_bank].tolist())
     return ["train" if it.label == "normal" and it.group in bank else "test" for it in items]
@@ -84,14 +89,25 @@ def folder_task(path: str | Path, *, bank_fraction: float = 0.5, seed: int = 0, 
     if path.is_file() and path.suffix.lower() == ".csv":
         items = read_manifest(path)
         if channel is not None:
-            items = [it if it.channel is not None else SignalItem(it.path, it.label, it.group, channel, it.sr,
-                                                                   it.meta) for it in items]
+            items = [
+                it if it.channel is not None else SignalItem(it.path, it.label, it.group, channel, it.sr, it.meta)
+                for it in items
+            ]
     elif path.is_dir():
         items = _items_from_folder(path, channel)
     else:
         raise ValueError(f"--data {path}: not a folder or a manifest .csv file")
-    items = [SignalItem(it.path, "normal" if it.label.strip().lower() == "normal" else it.label, it.group,
-                        it.channel, it.sr, it.meta) for it in items]
+    items = [
+        SignalItem(
+            it.path,
+            "normal" if it.label.strip().lower() == "normal" else it.label,
+            it.group,
+            it.channel,
+            it.sr,
+            it.meta,
+        )
+        for it in items
+    ]
     labels = np.array([int(it.label != "normal") for it in items])
     if labels.all() or not labels.any():
         missing = "normal" if labels.all() else "anomalous"
@@ -107,18 +123,26 @@ def folder_task(path: str | Path, *, bank_fraction: float = 0.5, seed: int = 0, 
         it = items[i]
         x, rate = (first, sr) if i == 0 else read_signal(it.path, channel=it.channel, sr=it.sr)
         if rate != sr:
-            raise ValueError(f"{it.path}: sampled at {rate:g} Hz but {items[0].path.name} at {sr:g} Hz; the demo "
-                             "needs one sampling rate (embedding sizes depend on it): resample or split the data")
+            raise ValueError(
+                f"{it.path}: sampled at {rate:g} Hz but {items[0].path.name} at {sr:g} Hz; the demo "
+                "needs one sampling rate (embedding sizes depend on it): resample or split the data"
+            )
         return x
 
     classes = [it.label for it in items]
     n_train = split.count("train")
     task = {
-        "name": "data", "path": str(path), "sr": sr, "seed": seed, "bank_fraction": bank_fraction,
-        "bank": n_train, "test_normal": int(sum(1 for s, y in zip(split, labels) if s == "test" and y == 0)),
+        "name": "data",
+        "path": str(path),
+        "sr": sr,
+        "seed": seed,
+        "bank_fraction": bank_fraction,
+        "bank": n_train,
+        "test_normal": int(sum(1 for s, y in zip(split, labels) if s == "test" and y == 0)),
         "test_anomaly": int(labels.sum()),
         "classes": {c: classes.count(c) for c in dict.fromkeys(classes)},
         "description": f"your signals from {path}: {len(items)} files at {sr:g} Hz",
     }
-    return LabelledClips(sr=sr, names=[str(it.path) for it in items], labels=labels, classes=classes, split=split,
-                         task=task, load=load)
+    return LabelledClips(
+        sr=sr, names=[str(it.path) for it in items], labels=labels, classes=classes, split=split, task=task, load=load
+    )

@@ -27,21 +27,45 @@ def _spectrogram_panel(ax: Any, wave: np.ndarray, sr: float, band_width: int, la
     bin_hz = sr / n_fft
     n_bins = spec.shape[1]
     t_end = (spec.shape[0] - 1) * hop / sr + n_fft / sr
-    ax.imshow(spec.T, origin="lower", aspect="auto", cmap="magma", interpolation="nearest",
-              extent=(0, t_end, -bin_hz / 2 / 1000, (n_bins - 0.5) * bin_hz / 1000))
+    ax.imshow(
+        spec.T,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        interpolation="nearest",
+        extent=(0, t_end, -bin_hz / 2 / 1000, (n_bins - 0.5) * bin_hz / 1000),
+    )
     n_bands = max(n_bins, band_width) // band_width
     for b in range(n_bands):
         lo, hi = b * band_width * bin_hz / 1000, min((b + 1) * band_width, n_bins) * bin_hz / 1000
         if b:
             ax.axhline(lo - bin_hz / 2000, color="cyan", linewidth=1.2)
-        ax.text(0.98 * t_end, (lo + hi) / 2, f"band {b + 1}", color="cyan", fontsize=7, ha="right", va="center",
-                fontweight="bold", bbox={"facecolor": "black", "alpha": 0.5, "pad": 1, "linewidth": 0})
+        ax.text(
+            0.98 * t_end,
+            (lo + hi) / 2,
+            f"band {b + 1}",
+            color="cyan",
+            fontsize=7,
+            ha="right",
+            va="center",
+            fontweight="bold",
+            bbox={"facecolor": "black", "alpha": 0.5, "pad": 1, "linewidth": 0},
+        )
     dropped = n_bins - n_bands * band_width
     if dropped > 0:
-        ax.axhspan((n_bins - dropped - 0.5) * bin_hz / 1000, (n_bins - 0.5) * bin_hz / 1000, facecolor="none",
-                   edgecolor="white", hatch="///", linewidth=0)
-    ax.set(title=f"(a) {label} @ {sr / 1000:g} kHz: {n_bands} band{'s' if n_bands > 1 else ''}",
-           xlabel="time (s)", ylabel="frequency (kHz)")
+        ax.axhspan(
+            (n_bins - dropped - 0.5) * bin_hz / 1000,
+            (n_bins - 0.5) * bin_hz / 1000,
+            facecolor="none",
+            edgecolor="white",
+            hatch="///",
+            linewidth=0,
+        )
+    ax.set(
+        title=f"(a) {label} @ {sr / 1000:g} kHz: {n_bands} band{'s' if n_bands > 1 else ''}",
+        xlabel="time (s)",
+        ylabel="frequency (kHz)",
+    )
     ax.title.set_fontsize(9)
 
 
@@ -87,16 +111,27 @@ def demo_figure(
         fpr, tpr = roc_curve(y, s)
         roc_ax.plot(fpr, tpr, label=name)
     roc_ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1)
-    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="(b) ROC (k-NN scores)",
-               xlim=(0, 1), ylim=(0, 1.01))
+    roc_ax.set(
+        xlabel="false positive rate",
+        ylabel="true positive rate",
+        title="(b) ROC (k-NN scores)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
     roc_ax.legend(loc="lower right", fontsize=8)
     order = ["normal"] + [c for c in dict.fromkeys(names) if c != "normal"]
     for ax, (name, s) in zip(axes[1:], scores.items()):
         s = np.asarray(s, dtype=float)
         bins = np.linspace(s.min(), s.max() + 1e-12, 16)
         for c in order:
-            ax.hist(s[[n == c for n in names]], bins=bins, histtype="stepfilled" if c == "normal" else "step",
-                    alpha=0.45 if c == "normal" else 1.0, linewidth=1.5, label=c)
+            ax.hist(
+                s[[n == c for n in names]],
+                bins=bins,
+                histtype="stepfilled" if c == "normal" else "step",
+                alpha=0.45 if c == "normal" else 1.0,
+                linewidth=1.5,
+                label=c,
+            )
         ax.set(xlabel="anomaly score (cosine distance)", ylabel="test clips", title=f"(c) scores: {name}")
         ax.legend(fontsize=8)
     for ax in axes:

@@ -55,19 +55,25 @@ class LabelledClips:
     def counts(self) -> dict[str, int]:
         """``{"bank": ..., "test_normal": ..., "test_anomaly": ...}``."""
         test = np.array([s == "test" for s in self.split])
-        return {"bank": int((~test).sum()), "test_normal": int((test & (self.labels == 0)).sum()),
-                "test_anomaly": int((test & (self.labels == 1)).sum())}
+        return {
+            "bank": int((~test).sum()),
+            "test_normal": int((test & (self.labels == 0)).sum()),
+            "test_anomaly": int((test & (self.labels == 1)).sum()),
+        }
 
 
 def describe_synthetic(snr_db: float) -> str:
     """One-paragraph description of the synthetic task (printed by ``fisher demo``)."""
-    return (f"gearbox-bearing vibration, shaft {SHAFT_HZ:g} Hz ± 10 %, random load (shifts the structural "
-            f"resonances), sensor gain ± 6 dB, background machinery noise, hum and random impacts; faulty clips add "
-            f"outer-race impulses at {BPFO:g}× shaft speed, {-snr_db:g} dB below the background")
+    return (
+        f"gearbox-bearing vibration, shaft {SHAFT_HZ:g} Hz ± 10 %, random load (shifts the structural "
+        f"resonances), sensor gain ± 6 dB, background machinery noise, hum and random impacts; faulty clips add "
+        f"outer-race impulses at {BPFO:g}× shaft speed, {-snr_db:g} dB below the background"
+    )
 
 
-def synthetic_task(sr: float, *, clips: int = 20, seconds: float = 2.0, snr_db: float = DEFAULT_SNR_DB,
-                   seed: int = 0) -> LabelledClips:
+def synthetic_task(
+    sr: float, *, clips: int = 20, seconds: float = 2.0, snr_db: float = DEFAULT_SNR_DB, seed: int = 0
+) -> LabelledClips:
     """The default demo task at ``sr`` Hz: ``clips`` normal bank clips, ``clips`` normal + ``clips`` faulty test clips.
 
     Clip ``i`` of each group uses its own seed (bank ``seed·10⁴ + i``, test normal ``+ 1000``, faulty ``+ 2000``), so
@@ -82,8 +88,15 @@ def synthetic_task(sr: float, *, clips: int = 20, seconds: float = 2.0, snr_db: 
     specs = [(f"{g}-{i:03d}", seed * 10_000 + off + i, fault) for g, off, fault in groups for i in range(clips)]
     labels = np.array([int(fault) for _, _, fault in specs])
     task = {
-        "name": "synthetic-bearing", "sr": sr, "seconds": seconds, "snr_db": snr_db, "seed": seed,
-        "bank": clips, "test_normal": clips, "test_anomaly": clips, "description": describe_synthetic(snr_db),
+        "name": "synthetic-bearing",
+        "sr": sr,
+        "seconds": seconds,
+        "snr_db": snr_db,
+        "seed": seed,
+        "bank": clips,
+        "test_normal": clips,
+        "test_anomaly": clips,
+        "description": describe_synthetic(snr_db),
     }
 
     def load(i: int) -> np.ndarray:
@@ -91,7 +104,11 @@ def synthetic_task(sr: float, *, clips: int = 20, seconds: float = 2.0, snr_db: 
         return bearing_signal(sr, seconds, fault=fault, snr_db=snr_db, seed=s)
 
     return LabelledClips(
-        sr=sr, names=[name for name, _, _ in specs], labels=labels,
+        sr=sr,
+        names=[name for name, _, _ in specs],
+        labels=labels,
         classes=["fault" if f else "normal" for _, _, f in specs],
-        split=["train"] * clips + ["test"] * (2 * clips), task=task, load=load,
+        split=["train"] * clips + ["test"] * (2 * clips),
+        task=task,
+        load=load,
     )

@@ -42,8 +42,11 @@ def _random(name: str, reason: str) -> DemoWeights:
 
     scale = name if name in PRESETS else "tiny"
     torch.manual_seed(0)
-    return DemoWeights(Fisher(FisherConfig.preset(scale)), "random",
-                       f"RANDOM weights (FISHER-{scale} architecture, seed 0) because {reason}")
+    return DemoWeights(
+        Fisher(FisherConfig.preset(scale)),
+        "random",
+        f"RANDOM weights (FISHER-{scale} architecture, seed 0) because {reason}",
+    )
 
 
 def _first_sentence(err: Exception) -> str:
@@ -63,8 +66,11 @@ def load_demo_model(name: str = "tiny", *, random_init: bool = False, download: 
         return _random(name, "--random-init was requested")
     names = registry_names()
     if name == DEMO_NAME and name in names:
-        return DemoWeights(Fisher.from_pretrained(DEMO_NAME), "demo",
-                           "shipped self-pretrained 'demo' weights (not the official FISHER release)")
+        return DemoWeights(
+            Fisher.from_pretrained(DEMO_NAME),
+            "demo",
+            "shipped self-pretrained 'demo' weights (not the official FISHER release)",
+        )
     if name not in names:  # a path or hub id the user chose: load it or fail loudly
         model = Fisher.from_pretrained(name, local_files_only=not download)
         return DemoWeights(model, "custom", f"weights from {name}")
@@ -80,6 +86,9 @@ def load_demo_model(name: str = "tiny", *, random_init: bool = False, download: 
         except FileNotFoundError as err:
             reason = f"the official '{name}' weights could not be downloaded ({_first_sentence(err)})"
     if DEMO_NAME in names:
-        return DemoWeights(Fisher.from_pretrained(DEMO_NAME), "demo",
-                           f"shipped self-pretrained 'demo' weights (not the official release) because {reason}")
+        return DemoWeights(
+            Fisher.from_pretrained(DEMO_NAME),
+            "demo",
+            f"shipped self-pretrained 'demo' weights (not the official release) because {reason}",
+        )
     return _random(name, reason + " and no shipped 'demo' model is registered")

@@ -28,6 +28,7 @@ INPUT_NAME, OUTPUT_NAME = "bands", "cls"
 
 def _add_metadata(path: str, config_json: str) -> None:
     """Append ``fisher_config`` to the ONNX model's ``metadata_props`` (raw protobuf field 14, no ``onnx`` needed)."""
+
     def varint(n: int) -> bytes:
         out = bytearray()
         while True:
@@ -69,9 +70,17 @@ def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET)
     def write(tmp: str) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python-side shape checks in forward()
-            torch.onnx.export(cpu, (example,), tmp, dynamo=False, opset_version=opset, input_names=[INPUT_NAME],
-                              output_names=[OUTPUT_NAME], do_constant_folding=True,
-                              dynamic_axes={INPUT_NAME: {0: "S", 1: "T"}, OUTPUT_NAME: {0: "S"}})
+            torch.onnx.export(
+                cpu,
+                (example,),
+                tmp,
+                dynamo=False,
+                opset_version=opset,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                do_constant_folding=True,
+                dynamic_axes={INPUT_NAME: {0: "S", 1: "T"}, OUTPUT_NAME: {0: "S"}},
+            )
         _add_metadata(tmp, json.dumps({"model_type": "fisher", **cfg.to_dict()}, sort_keys=True))
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -57,8 +57,14 @@ class _Reader:
         raise NotImplementedError
 
 
-def quantize_onnx_int8(src: str | Path, dst: str | Path, calibration: list[np.ndarray], *,
-                       keep_patch_float: bool = True, per_channel: bool = True) -> Path:
+def quantize_onnx_int8(
+    src: str | Path,
+    dst: str | Path,
+    calibration: list[np.ndarray],
+    *,
+    keep_patch_float: bool = True,
+    per_channel: bool = True,
+) -> Path:
     """Write a statically quantised (QDQ, int8) copy of the fp32 ONNX encoder ``src`` to ``dst`` (atomically).
 
     Args:
@@ -85,13 +91,22 @@ def quantize_onnx_int8(src: str | Path, dst: str | Path, calibration: list[np.nd
         quant_pre_process(str(src), prepared, skip_symbolic_shape=True)
 
         def write(out: str) -> None:
-            quantize_static(prepared, out, reader, quant_format=QuantFormat.QDQ, op_types_to_quantize=ops,
-                            per_channel=per_channel, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                            extra_options={"ActivationSymmetric": True})
+            quantize_static(
+                prepared,
+                out,
+                reader,
+                quant_format=QuantFormat.QDQ,
+                op_types_to_quantize=ops,
+                per_channel=per_channel,
+                activation_type=QuantType.QInt8,
+                weight_type=QuantType.QInt8,
+                extra_options={"ActivationSymmetric": True},
+            )
             model = onnx.load(out)
             meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
-            onnx.helper.set_model_props(model, {**{p.key: p.value for p in model.metadata_props}, **meta,
-                                                "fisher_precision": "int8"})
+            onnx.helper.set_model_props(
+                model, {**{p.key: p.value for p in model.metadata_props}, **meta, "fisher_precision": "int8"}
+            )
             onnx.save(model, out)
 
         dst.parent.mkdir(parents=True, exist_ok=True)

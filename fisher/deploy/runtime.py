@@ -97,12 +97,21 @@ class OnnxFisher:
         bands = np.asarray(bands, dtype=np.float32)
         c = self.config
         if bands.ndim != 3 or bands.shape[-1] != c.band_width or not c.patch_size <= bands.shape[1] <= c.max_frames:
-            raise ValueError(f"expected band images [S, {c.patch_size}..{c.max_frames}, {c.band_width}], got "
-                             f"{bands.shape}")
+            raise ValueError(
+                f"expected band images [S, {c.patch_size}..{c.max_frames}, {c.band_width}], got {bands.shape}"
+            )
         return self.session.run(None, {self._input: bands})[0]
 
-    def embed(self, wave: Any, sr: float, *, pool: str = "concat", long: str = "chunk", pad_frames: bool = False,
-              batch_size: int = 8) -> np.ndarray:
+    def embed(
+        self,
+        wave: Any,
+        sr: float,
+        *,
+        pool: str = "concat",
+        long: str = "chunk",
+        pad_frames: bool = False,
+        batch_size: int = 8,
+    ) -> np.ndarray:
         """Embed clips exactly like :meth:`fisher.Fisher.embed` (numpy in → numpy out).
 
         Args:
@@ -123,8 +132,7 @@ class OnnxFisher:
         nb = self.num_bands(sr)
         groups: dict[int, list[tuple[int, np.ndarray]]] = defaultdict(list)
         n_windows = [0] * len(batch.clips)
-        for i, spec in self.window_spectrograms(batch.clips, sr, long=long, pad_frames=pad_frames,
-                                                single=batch.single):
+        for i, spec in self.window_spectrograms(batch.clips, sr, long=long, pad_frames=pad_frames, single=batch.single):
             groups[spec.shape[0]].append((i, spec))
             n_windows[i] += 1
 
@@ -140,8 +148,9 @@ class OnnxFisher:
         out = pool_bands_np(per_band, pool)
         return out[0] if batch.single else out
 
-    def window_spectrograms(self, clips: list[np.ndarray], sr: float, *, long: str = "chunk",
-                            pad_frames: bool = False, single: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+    def window_spectrograms(
+        self, clips: list[np.ndarray], sr: float, *, long: str = "chunk", pad_frames: bool = False, single: bool = False
+    ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(clip index, [T_w, F] normalised spectrogram)`` for every analysis window of validated clips.
 
         The front end of :meth:`embed` (per-clip DC removal, 1024-frame windows, optional time padding); also
@@ -154,8 +163,9 @@ class OnnxFisher:
             spans = window_spans(clip.size, n_fft, hop, c.max_frames, long)
             centred = clip[: spans[-1][1]] - clip.mean(dtype=np.float32)  # per-clip DC removal over the whole clip
             for start, stop in spans:
-                spec = log_spectrogram_np(centred[start:stop], n_fft, hop, mean=c.spec_mean, std=c.spec_std,
-                                          std_coeff=c.spec_std_coeff)
+                spec = log_spectrogram_np(
+                    centred[start:stop], n_fft, hop, mean=c.spec_mean, std=c.spec_std, std_coeff=c.spec_std_coeff
+                )
                 if pad_frames and spec.shape[0] < c.max_frames:
                     spec = np.pad(spec, ((0, c.max_frames - spec.shape[0]), (0, 0)))
                 yield i, spec

@@ -23,8 +23,15 @@ def hann_periodic(n: int) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
 
 
-def log_spectrogram_np(centred: np.ndarray, n_fft: int, hop: int, *, mean: float = SPEC_MEAN, std: float = SPEC_STD,
-                       std_coeff: float = SPEC_STD_COEFF) -> np.ndarray:
+def log_spectrogram_np(
+    centred: np.ndarray,
+    n_fft: int,
+    hop: int,
+    *,
+    mean: float = SPEC_MEAN,
+    std: float = SPEC_STD,
+    std_coeff: float = SPEC_STD_COEFF,
+) -> np.ndarray:
     """Normalised log-magnitude STFT of one (already DC-free) window of samples.
 
     Args:
@@ -35,8 +42,9 @@ def log_spectrogram_np(centred: np.ndarray, n_fft: int, hop: int, *, mean: float
     """
     x = np.asarray(centred, dtype=np.float32)
     frames = 1 + (x.shape[0] - n_fft) // hop
-    view = np.lib.stride_tricks.as_strided(x, shape=(frames, n_fft), strides=(hop * x.strides[0], x.strides[0]),
-                                           writeable=False)
+    view = np.lib.stride_tricks.as_strided(
+        x, shape=(frames, n_fft), strides=(hop * x.strides[0], x.strides[0]), writeable=False
+    )
     mag = np.abs(sp_fft.rfft(view * hann_periodic(n_fft), axis=1)).astype(np.float32)
     spec = np.log(mag + np.float32(LOG_EPS))
     return ((spec - np.float32(mean)) / np.float32(std * std_coeff)).astype(np.float32)

@@ -94,9 +94,19 @@ class FisherEncoder:
 
     sample_rate = None
 
-    def __init__(self, model: Any = "small", *, name: str = "fisher", pool: str = "concat", long: str = "chunk",
-                 pad_frames: bool = False, batch_size: int = 8, precision: str = "fp32", device: Any = None,
-                 local_files_only: bool | None = None) -> None:
+    def __init__(
+        self,
+        model: Any = "small",
+        *,
+        name: str = "fisher",
+        pool: str = "concat",
+        long: str = "chunk",
+        pad_frames: bool = False,
+        batch_size: int = 8,
+        precision: str = "fp32",
+        device: Any = None,
+        local_files_only: bool | None = None,
+    ) -> None:
         from fisher.inference.precision import PRECISIONS
         from fisher.model.config import FisherConfig
         from fisher.model.network import Fisher
@@ -130,7 +140,9 @@ class FisherEncoder:
     @functools.cached_property
     def cache_key(self) -> str:
         """Weights fingerprint + recipe (``fisher-<16 hex>-concat-rmis`` for the RMIS recipe)."""
-        recipe = "rmis" if (self.long, self.pad_frames) == ("truncate", True) else f"{self.long}-pad{int(self.pad_frames)}"
+        recipe = (
+            "rmis" if (self.long, self.pad_frames) == ("truncate", True) else f"{self.long}-pad{int(self.pad_frames)}"
+        )
         suffix = "" if self.precision == "fp32" else f"-{self.precision}"
         return f"fisher-{weights_fingerprint(self.model)}-{self.pool}-{recipe}{suffix}"
 
@@ -140,9 +152,16 @@ class FisherEncoder:
 
     def embed(self, waves: WaveLike, sr: SampleRate, *, batch_size: int | None = None) -> ArrayLike:
         """``[B, embedding_dim(sr)]`` float32 (``[dim]`` for one clip); numpy unless the input was torch."""
-        return self.model.embed(waves, sr, pool=self.pool, long=self.long, pad_frames=self.pad_frames,
-                                batch_size=batch_size or self.batch_size, precision=self.precision,
-                                device=self.device)
+        return self.model.embed(
+            waves,
+            sr,
+            pool=self.pool,
+            long=self.long,
+            pad_frames=self.pad_frames,
+            batch_size=batch_size or self.batch_size,
+            precision=self.precision,
+            device=self.device,
+        )
 
     def frames(self, waves: Any, sr: float) -> Any:
         raise NotImplementedError(
@@ -185,5 +204,6 @@ def resolve_encoder(spec: Any, *, allow_pickle: bool = False) -> Any:
         return FisherEncoder.rmis(Fisher(cfg), name=f"fisher-{scale}-random", precision=precision)
     from fisher.model.network import Fisher
 
-    return FisherEncoder.rmis(Fisher.from_pretrained(spec, allow_pickle=allow_pickle), name=f"fisher:{spec}",
-                              precision=precision)
+    return FisherEncoder.rmis(
+        Fisher.from_pretrained(spec, allow_pickle=allow_pickle), name=f"fisher:{spec}", precision=precision
+    )

@@ -89,8 +89,9 @@ def read_official_checkpoint(path: str | Path, *, allow_pickle: bool = False) ->
 
 def _corrupt(path: Path, err: BaseException) -> ValueError:
     detail = (str(err).splitlines() or [""])[0][:200]
-    return ValueError(f"{path} is not a PyTorch checkpoint (or corrupt): torch.load failed with "
-                      f"{type(err).__name__}: {detail}")
+    return ValueError(
+        f"{path} is not a PyTorch checkpoint (or corrupt): torch.load failed with {type(err).__name__}: {detail}"
+    )
 
 
 def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
@@ -98,8 +99,11 @@ def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], so
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
-              for k in sorted(set(state) & set(expected)) if state[k].shape != expected[k].shape]
+    shapes = [
+        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
+        for k in sorted(set(state) & set(expected))
+        if state[k].shape != expected[k].shape
+    ]
     if missing or unexpected or shapes:
         parts = [f"checkpoint {source} does not match the FISHER architecture"]
         if missing:
@@ -164,9 +168,17 @@ def _read_any(path: Path, allow_pickle: bool) -> tuple[FisherConfig, dict]:
     return _load_foreign_directory(path, allow_pickle)
 
 
-def load_model(cls: type, name_or_path: str | Path, *, revision: str | None = None,
-               cache_dir: str | Path | None = None, local_files_only: bool | None = None,
-               allow_pickle: bool = False, device: Any = None, dtype: torch.dtype | None = None) -> Any:
+def load_model(
+    cls: type,
+    name_or_path: str | Path,
+    *,
+    revision: str | None = None,
+    cache_dir: str | Path | None = None,
+    local_files_only: bool | None = None,
+    allow_pickle: bool = False,
+    device: Any = None,
+    dtype: torch.dtype | None = None,
+) -> Any:
     """Resolve ``name_or_path`` (local path, registry name or hub id) and build a strictly loaded model."""
     from fisher.hub.resolve import resolve
 

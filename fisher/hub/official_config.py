@@ -20,10 +20,26 @@ from fisher.model.config import FisherConfig
 __all__ = ["config_from_official", "infer_max_freq"]
 
 # Official dataclass defaults of the fields we read (Data2VecMultiConfig / D2vImageConfig).
-_TOP_DEFAULTS = {"depth": 12, "embed_dim": 768, "num_heads": 12, "band_width": 100, "mlp_ratio": 4.0,
-                 "norm_eps": 1e-6, "layer_norm_first": False}
-_IMAGE_DEFAULTS = {"patch_size": 16, "in_chans": 1, "max_length": 128, "max_freq": 50, "num_extra_tokens": 1,
-                   "prenet_depth": 0, "use_alibi_encoder": False, "fixed_positions": True, "flatten": "freq"}
+_TOP_DEFAULTS = {
+    "depth": 12,
+    "embed_dim": 768,
+    "num_heads": 12,
+    "band_width": 100,
+    "mlp_ratio": 4.0,
+    "norm_eps": 1e-6,
+    "layer_norm_first": False,
+}
+_IMAGE_DEFAULTS = {
+    "patch_size": 16,
+    "in_chans": 1,
+    "max_length": 128,
+    "max_freq": 50,
+    "num_extra_tokens": 1,
+    "prenet_depth": 0,
+    "use_alibi_encoder": False,
+    "fixed_positions": True,
+    "flatten": "freq",
+}
 
 
 def _get(obj: Any, key: str, default: Any = None) -> Any:
@@ -65,8 +81,10 @@ def config_from_official(cfg: Any, state: dict[str, torch.Tensor], source: str =
     }
     for name, (value, supported) in refusals.items():
         if value != supported:
-            raise ValueError(f"{source}: unsupported FISHER configuration {name}={value!r} (only {supported!r} is "
-                             "implemented; no released FISHER model uses another value)")
+            raise ValueError(
+                f"{source}: unsupported FISHER configuration {name}={value!r} (only {supported!r} is "
+                "implemented; no released FISHER model uses another value)"
+            )
 
     # Sizes: the tensors decide when present; the config must agree with them.
     weight = state.get("patch_embed.weight")
@@ -74,8 +92,10 @@ def config_from_official(cfg: Any, state: dict[str, torch.Tensor], source: str =
     img_dim = _int_or(_get(image, "embed_dim"), embed_dim)
     cfg_dim = _int_or(top["embed_dim"], embed_dim)
     if img_dim != embed_dim or cfg_dim != embed_dim:
-        raise ValueError(f"{source}: config embed_dim (top {cfg_dim}, modalities.image {img_dim}) does not match "
-                         f"the patch-embedding weight width {embed_dim} (a patch projection is not supported)")
+        raise ValueError(
+            f"{source}: config embed_dim (top {cfg_dim}, modalities.image {img_dim}) does not match "
+            f"the patch-embedding weight width {embed_dim} (a patch projection is not supported)"
+        )
     if weight is not None and tuple(weight.shape[-2:]) != (img["patch_size"],) * 2:
         raise ValueError(f"{source}: patch_size {img['patch_size']} does not match patch weight {tuple(weight.shape)}")
     block_ids = {int(m.group(1)) for k in state if (m := re.match(r"blocks\.(\d+)\.", k))}
@@ -94,7 +114,14 @@ def config_from_official(cfg: Any, state: dict[str, torch.Tensor], source: str =
             raise ValueError(f"{source}: positional table has {rows} rows, not a multiple of max_freq={max_freq}")
         max_length = rows // max_freq
     return FisherConfig(
-        embed_dim=embed_dim, depth=depth, num_heads=int(top["num_heads"]), band_width=int(band_width),
-        mlp_ratio=float(top["mlp_ratio"]), patch_size=int(img["patch_size"]), norm_eps=float(top["norm_eps"]),
-        max_length=int(max_length), max_freq=int(max_freq), extra={"source_format": "official", "source": source.replace("\\", "/").rsplit("/", 1)[-1]},
+        embed_dim=embed_dim,
+        depth=depth,
+        num_heads=int(top["num_heads"]),
+        band_width=int(band_width),
+        mlp_ratio=float(top["mlp_ratio"]),
+        patch_size=int(img["patch_size"]),
+        norm_eps=float(top["norm_eps"]),
+        max_length=int(max_length),
+        max_freq=int(max_freq),
+        extra={"source_format": "official", "source": source.replace("\\", "/").rsplit("/", 1)[-1]},
     )

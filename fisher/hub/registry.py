@@ -88,14 +88,35 @@ DEMO_DESCRIPTION = (
 
 # Pinned revisions: the commits of the official repos known to this project (FISHER-mini: none known, unpinned).
 _RECORDS = {
-    "tiny": PretrainedRecord("tiny", "jiangab/FISHER-tiny-0723", FisherConfig.preset("tiny"), 6_617_088, "5.5M",
-                             revision="f9ac81c66b13f97386e4e39b1777e64ba4c98459"),
-    "mini": PretrainedRecord("mini", "jiangab/FISHER-mini-0723", FisherConfig.preset("mini"), 11_182_080, "10M",
-                             revision=None),
-    "small": PretrainedRecord("small", "jiangab/FISHER-small-0723", FisherConfig.preset("small"), 23_851_008, "22M",
-                              revision="c21d26b6a2f0593ddeea23871d66b76899c07280"),
-    "demo": PretrainedRecord("demo", None, DEMO_CONFIG, 2_042_112, "-", package_dir="pretrained/demo",
-                             official=False, description=DEMO_DESCRIPTION),
+    "tiny": PretrainedRecord(
+        "tiny",
+        "jiangab/FISHER-tiny-0723",
+        FisherConfig.preset("tiny"),
+        6_617_088,
+        "5.5M",
+        revision="f9ac81c66b13f97386e4e39b1777e64ba4c98459",
+    ),
+    "mini": PretrainedRecord(
+        "mini", "jiangab/FISHER-mini-0723", FisherConfig.preset("mini"), 11_182_080, "10M", revision=None
+    ),
+    "small": PretrainedRecord(
+        "small",
+        "jiangab/FISHER-small-0723",
+        FisherConfig.preset("small"),
+        23_851_008,
+        "22M",
+        revision="c21d26b6a2f0593ddeea23871d66b76899c07280",
+    ),
+    "demo": PretrainedRecord(
+        "demo",
+        None,
+        DEMO_CONFIG,
+        2_042_112,
+        "-",
+        package_dir="pretrained/demo",
+        official=False,
+        description=DEMO_DESCRIPTION,
+    ),
 }
 
 

@@ -20,7 +20,7 @@ _ALLOW = ["*.json", "*.safetensors", "*.bin", "*.pt", "*.pth", "*.py", "*.md"]
 def parse_hub_id(name: str) -> tuple[str, str | None] | None:
     """``"org/repo"``, ``"hf-hub:org/repo"`` or ``"hf-hub:org/repo@rev"`` → ``(repo_id, revision)``; else ``None``."""
     explicit = name.startswith("hf-hub:")
-    body = name[len("hf-hub:"):] if explicit else name
+    body = name[len("hf-hub:") :] if explicit else name
     repo, _, rev = body.partition("@")
     if _HUB_ID.match(repo):
         return repo, rev or None
@@ -29,8 +29,13 @@ def parse_hub_id(name: str) -> tuple[str, str | None] | None:
     return None
 
 
-def resolve(name_or_path: str | Path, *, revision: str | None = None, cache_dir: str | Path | None = None,
-            local_files_only: bool | None = None) -> Path:
+def resolve(
+    name_or_path: str | Path,
+    *,
+    revision: str | None = None,
+    cache_dir: str | Path | None = None,
+    local_files_only: bool | None = None,
+) -> Path:
     """Return a local file or directory for ``name_or_path``.
 
     Order: an existing local path; a registry name (``tiny``/``mini``/``small`` → the official repo); a hub id.
@@ -74,10 +79,16 @@ def _download(repo: str, revision: str | None, cache_dir: str | Path | None, loc
     from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
 
     try:
-        return Path(snapshot_download(
-            repo, revision=revision, cache_dir=cache_dir, local_files_only=bool(local_files_only),
-            allow_patterns=_ALLOW, library_name="fisher-signal",
-        ))
+        return Path(
+            snapshot_download(
+                repo,
+                revision=revision,
+                cache_dir=cache_dir,
+                local_files_only=bool(local_files_only),
+                allow_patterns=_ALLOW,
+                library_name="fisher-signal",
+            )
+        )
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
         raise FileNotFoundError(
             f"FISHER weights {repo!r} are not in the local Hugging Face cache and the hub cannot be reached "

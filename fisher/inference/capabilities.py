@@ -24,8 +24,19 @@ from typing import Any
 __all__ = ["InferenceCapabilities", "cpu_flags", "inference_capabilities", "resolve_precision", "warn_if_emulated"]
 
 # oneDNN ISA names in increasing order (values of ONEDNN_MAX_CPU_ISA); ALL / DEFAULT mean "no cap".
-ONEDNN_ISAS = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI",
-               "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16")
+ONEDNN_ISAS = (
+    "SSE41",
+    "AVX",
+    "AVX2",
+    "AVX2_VNNI",
+    "AVX2_VNNI_2",
+    "AVX512_CORE",
+    "AVX512_CORE_VNNI",
+    "AVX512_CORE_BF16",
+    "AVX512_CORE_FP16",
+    "AVX512_CORE_AMX",
+    "AVX512_CORE_AMX_FP16",
+)
 _BF16_ISA = ONEDNN_ISAS.index("AVX512_CORE_BF16")
 _WARNED: set[str] = set()
 
@@ -97,12 +108,18 @@ def inference_capabilities(device: Any = None) -> InferenceCapabilities:
     dev = str(device) if device is not None else "cpu"
     cap_name, cap_rank = _onednn_cap()
     if dev.startswith("cuda"):
-        reasons = {"bf16": "CUDA devices run bf16 natively", "int8": "int8 (dynamic quantisation) is CPU-only",
-                   "fp32": "reference numerics"}
+        reasons = {
+            "bf16": "CUDA devices run bf16 natively",
+            "int8": "int8 (dynamic quantisation) is CPU-only",
+            "fp32": "reference numerics",
+        }
         return InferenceCapabilities(dev, "cuda", True, False, False, cap_name, "bf16", reasons)
     if dev != "cpu":  # other accelerators (mps, xpu …): no evidence about their bf16 speed here
-        reasons = {"bf16": f"bf16 speed on {dev} is not known to this library", "int8": "int8 is CPU-only",
-                   "fp32": "reference numerics; the safe choice on an unmeasured device"}
+        reasons = {
+            "bf16": f"bf16 speed on {dev} is not known to this library",
+            "int8": "int8 is CPU-only",
+            "fp32": "reference numerics; the safe choice on an unmeasured device",
+        }
         return InferenceCapabilities(dev, dev, False, False, False, cap_name, "fp32", reasons)
     flags = cpu_flags()
     capped = cap_rank is not None
@@ -121,12 +138,13 @@ def inference_capabilities(device: Any = None) -> InferenceCapabilities:
     reasons = {
         "bf16": bf16,
         "int8": "never auto-selected: slower than native bf16 where bf16 exists, and not reliably faster than fp32 "
-                "elsewhere (measured 0.9-1.2x on AVX2); request it explicitly after measuring on your CPU",
+        "elsewhere (measured 0.9-1.2x on AVX2); request it explicitly after measuring on your CPU",
         "fp32": "reference numerics; chosen when bf16 is not native",
     }
     cpu = platform.processor() or platform.machine()
-    return InferenceCapabilities("cpu", cpu, native_bf16, vnni, amx, cap_name, "bf16" if native_bf16 else "fp32",
-                                 reasons)
+    return InferenceCapabilities(
+        "cpu", cpu, native_bf16, vnni, amx, cap_name, "bf16" if native_bf16 else "fp32", reasons
+    )
 
 
 def resolve_precision(precision: str, device: Any = None) -> str:
@@ -148,5 +166,9 @@ def warn_if_emulated(precision: str, device: Any = None) -> None:
     caps = inference_capabilities("cpu")
     if not caps.native_bf16:
         _WARNED.add("bf16")
-        warnings.warn(f"precision='bf16' on this CPU is likely slower than fp32: {caps.reasons['bf16']}. "
-                      "Use precision='auto' (see fisher.inference_capabilities()).", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"precision='bf16' on this CPU is likely slower than fp32: {caps.reasons['bf16']}. "
+            "Use precision='auto' (see fisher.inference_capabilities()).",
+            RuntimeWarning,
+            stacklevel=3,
+        )

@@ -32,8 +32,15 @@ __all__ = ["LONG_MODES", "POOLS", "WindowEncoder", "check_options", "embed", "wi
 class WindowEncoder:
     """Turns centred sample windows into per-band CLS vectors ``[nb, D]`` with one model copy and precision."""
 
-    def __init__(self, model: torch.nn.Module, sr: float, *, pad_frames: bool = False, precision: str = "fp32",
-                 device: str | torch.device | None = None) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        sr: float,
+        *,
+        pad_frames: bool = False,
+        precision: str = "fp32",
+        device: str | torch.device | None = None,
+    ) -> None:
         from fisher.inference.precision import inference_copy, input_dtype
 
         self.cfg = model.config
@@ -56,8 +63,9 @@ class WindowEncoder:
     def spectrogram(self, centred: torch.Tensor) -> torch.Tensor:
         """``[n]`` centred samples of one window → normalised ``[T_w, F]`` (padded to max_frames if asked)."""
         c = self.cfg
-        spec = log_spectrogram(centred, self.n_fft, self.hop, remove_dc=False, mean=c.spec_mean, std=c.spec_std,
-                               std_coeff=c.spec_std_coeff)
+        spec = log_spectrogram(
+            centred, self.n_fft, self.hop, remove_dc=False, mean=c.spec_mean, std=c.spec_std, std_coeff=c.spec_std_coeff
+        )
         if self.pad_frames and spec.shape[0] < c.max_frames:
             spec = torch.nn.functional.pad(spec, (0, 0, 0, c.max_frames - spec.shape[0]))
         return spec

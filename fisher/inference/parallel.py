@@ -78,8 +78,9 @@ def _build_model(payload: tuple) -> Any:
     return model.eval()
 
 
-def embed_shard(model: Any, paths: list[str], out_file: Path, *, channel: Any = None, resume: bool = False,
-                **embed_kwargs: Any) -> tuple[int, int]:  # fmt: skip
+def embed_shard(
+    model: Any, paths: list[str], out_file: Path, *, channel: Any = None, resume: bool = False, **embed_kwargs: Any
+) -> tuple[int, int]:
     """Embed ``paths`` (one pooled vector each) into ``out_file``; returns ``(rows, dim)``."""
     from fisher.signals.reader import read_signal
 
@@ -93,8 +94,10 @@ def embed_shard(model: Any, paths: list[str], out_file: Path, *, channel: Any = 
         rows.append(np.asarray(model.embed(x, sr, **embed_kwargs), dtype=np.float32).reshape(-1))
     dims = {r.shape[0] for r in rows}
     if len(dims) > 1:
-        raise ValueError(f"{out_file.name}: embeddings of different sizes {sorted(dims)} (mixed sampling rates?); "
-                         "use pool='mean' or one sampling rate per run")  # fmt: skip
+        raise ValueError(
+            f"{out_file.name}: embeddings of different sizes {sorted(dims)} (mixed sampling rates?); "
+            "use pool='mean' or one sampling rate per run"
+        )
     emb = np.stack(rows)
     atomic_write(out_file, lambda fh: np.save(fh, emb, allow_pickle=False), binary=True)
     return int(emb.shape[0]), int(emb.shape[1])
@@ -103,8 +106,9 @@ def embed_shard(model: Any, paths: list[str], out_file: Path, *, channel: Any = 
 class ShardEmbedder:
     """Ray Data callable class: holds one model; each call embeds the shards of a batch and writes their files."""
 
-    def __init__(self, payload: tuple, out_dir: str, channel: Any, resume: bool, threads: int,
-                 embed_kwargs: dict[str, Any]) -> None:  # fmt: skip
+    def __init__(
+        self, payload: tuple, out_dir: str, channel: Any, resume: bool, threads: int, embed_kwargs: dict[str, Any]
+    ) -> None:
         import torch
 
         torch.set_num_threads(threads)
@@ -117,20 +121,40 @@ class ShardEmbedder:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         shards = [int(s) for s in batch["shard"]]
-        done = [embed_shard(self.model, [str(p) for p in paths], _shard_file(self.out_dir, s), channel=self.channel,
-                            resume=self.resume, **self.embed_kwargs) for s, paths in zip(shards, batch["paths"])]
-        return {"shard": np.array(shards), "rows": np.array([d[0] for d in done]),
-                "dim": np.array([d[1] for d in done])}  # fmt: skip
+        done = [
+            embed_shard(
+                self.model,
+                [str(p) for p in paths],
+                _shard_file(self.out_dir, s),
+                channel=self.channel,
+                resume=self.resume,
+                **self.embed_kwargs,
+            )
+            for s, paths in zip(shards, batch["paths"])
+        ]
+        return {
+            "shard": np.array(shards),
+            "rows": np.array([d[0] for d in done]),
+            "dim": np.array([d[1] for d in done]),
+        }
 
 
-def _finish(out_dir: Path, paths: list[str], shard_size: int, done: dict[int, tuple[int, int]], engine: str,
-            settings: dict[str, Any]) -> Path:  # fmt: skip
+def _finish(
+    out_dir: Path,
+    paths: list[str],
+    shard_size: int,
+    done: dict[int, tuple[int, int]],
+    engine: str,
+    settings: dict[str, Any],
+) -> Path:
     from fisher import __version__
 
     dims = {d for _, d in done.values()}
     if len(dims) > 1:
-        raise ValueError(f"shards have different embedding sizes {sorted(dims)} (mixed sampling rates?); "
-                         "use pool='mean' or one sampling rate per run")  # fmt: skip
+        raise ValueError(
+            f"shards have different embedding sizes {sorted(dims)} (mixed sampling rates?); "
+            "use pool='mean' or one sampling rate per run"
+        )
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["path", "shard", "row"])
@@ -138,14 +162,29 @@ def _finish(out_dir: Path, paths: list[str], shard_size: int, done: dict[int, tu
         writer.writerow([p, _shard_file(out_dir, i // shard_size).name, i % shard_size])
     atomic_write_text(out_dir / "index.csv", buf.getvalue())
     shards = [{"file": _shard_file(out_dir, s).name, "rows": done[s][0]} for s in sorted(done)]
-    manifest = {"version": __version__, "engine": engine, "n": len(paths), "dim": dims.pop(),
-                "shard_size": shard_size, "shards": shards, "settings": settings}  # fmt: skip
+    manifest = {
+        "version": __version__,
+        "engine": engine,
+        "n": len(paths),
+        "dim": dims.pop(),
+        "shard_size": shard_size,
+        "shards": shards,
+        "settings": settings,
+    }
     write_json_manifest(out_dir / "manifest.json", FORMAT, manifest)
     return out_dir
 
 
-def embed_files_sequential(paths: Any, *, model: Any, out_dir: str | Path, shard_size: int = 1024, channel: Any = None,
-                           resume: bool = False, **embed_kwargs: Any) -> Path:  # fmt: skip
+def embed_files_sequential(
+    paths: Any,
+    *,
+    model: Any,
+    out_dir: str | Path,
+    shard_size: int = 1024,
+    channel: Any = None,
+    resume: bool = False,
+    **embed_kwargs: Any,
+) -> Path:
     """Embed ``paths`` in this process into the layout of the module docstring; returns ``out_dir``.
 
     ``model``: a :class:`fisher.Fisher` or a name / path for ``Fisher.from_pretrained``. ``embed_kwargs``:
@@ -158,14 +197,29 @@ def embed_files_sequential(paths: Any, *, model: Any, out_dir: str | Path, shard
     from fisher.model.network import Fisher
 
     net = model if isinstance(model, Fisher) else _build_model(_model_payload(model))
-    done = {s["shard"]: embed_shard(net, s["paths"], _shard_file(out, s["shard"]), channel=channel, resume=resume,
-                                    **embed_kwargs) for s in _shards(paths, shard_size)}  # fmt: skip
+    done = {
+        s["shard"]: embed_shard(
+            net, s["paths"], _shard_file(out, s["shard"]), channel=channel, resume=resume, **embed_kwargs
+        )
+        for s in _shards(paths, shard_size)
+    }
     return _finish(out, paths, shard_size, done, "sequential", {"channel": channel, **embed_kwargs})
 
 
-def embed_files_ray(paths: Any, *, model: Any, out_dir: str | Path, shard_size: int = 1024, concurrency: int = 2,
-                    threads: int = 1, num_cpus: float | None = None, num_gpus: float | None = None,
-                    channel: Any = None, resume: bool = False, **embed_kwargs: Any) -> Path:  # fmt: skip
+def embed_files_ray(
+    paths: Any,
+    *,
+    model: Any,
+    out_dir: str | Path,
+    shard_size: int = 1024,
+    concurrency: int = 2,
+    threads: int = 1,
+    num_cpus: float | None = None,
+    num_gpus: float | None = None,
+    channel: Any = None,
+    resume: bool = False,
+    **embed_kwargs: Any,
+) -> Path:
     """Embed ``paths`` with Ray Data: ``concurrency`` model-holding actors, one shard per call; returns ``out_dir``.
 
     ``threads``: torch threads per actor (``num_cpus`` per actor defaults to it). Other arguments as
@@ -179,12 +233,27 @@ def embed_files_ray(paths: Any, *, model: Any, out_dir: str | Path, shard_size: 
     out.mkdir(parents=True, exist_ok=True)
     shards = _shards(paths, shard_size)
     payload = ray.put(_model_payload(model))
-    strategy = {"compute": ray.data.ActorPoolStrategy(size=concurrency)} if hasattr(ray.data, "ActorPoolStrategy") \
-        else {"concurrency": concurrency}  # fmt: skip
+    strategy = (
+        {"compute": ray.data.ActorPoolStrategy(size=concurrency)}
+        if hasattr(ray.data, "ActorPoolStrategy")
+        else {"concurrency": concurrency}
+    )
     ds = ray.data.from_items(shards, override_num_blocks=len(shards)).map_batches(
-        ShardEmbedder, batch_size=1, batch_format="numpy", num_cpus=num_cpus or threads, num_gpus=num_gpus,
-        fn_constructor_kwargs={"payload": payload, "out_dir": str(out), "channel": channel, "resume": resume,
-                               "threads": threads, "embed_kwargs": embed_kwargs}, **strategy)  # fmt: skip
+        ShardEmbedder,
+        batch_size=1,
+        batch_format="numpy",
+        num_cpus=num_cpus or threads,
+        num_gpus=num_gpus,
+        fn_constructor_kwargs={
+            "payload": payload,
+            "out_dir": str(out),
+            "channel": channel,
+            "resume": resume,
+            "threads": threads,
+            "embed_kwargs": embed_kwargs,
+        },
+        **strategy,
+    )
     done = {int(r["shard"]): (int(r["rows"]), int(r["dim"])) for r in ds.take_all()}
     return _finish(out, paths, shard_size, done, "ray", {"channel": channel, **embed_kwargs})
 

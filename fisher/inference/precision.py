@@ -41,8 +41,10 @@ def input_dtype(model: torch.nn.Module, precision: str) -> torch.dtype:
 def _quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
     quantize = getattr(getattr(torch, "ao", None), "quantization", None)
     if quantize is None or not hasattr(quantize, "quantize_dynamic"):
-        raise ValueError("precision='int8' needs torch.ao.quantization.quantize_dynamic, which this torch lacks; "
-                         "use precision='bf16' or 'fp32'")
+        raise ValueError(
+            "precision='int8' needs torch.ao.quantization.quantize_dynamic, which this torch lacks; "
+            "use precision='bf16' or 'fp32'"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecation notice of torch.ao.quantization
         return quantize.quantize_dynamic(copy.deepcopy(model).float(), {torch.nn.Linear}, dtype=torch.qint8)

@@ -41,8 +41,7 @@ class SignalReader:
             (nothing is resampled).
     """
 
-    def __init__(self, path: str | Path, *, channel: int | str = 0, key: str | None = None,
-                 sr: float | None = None):
+    def __init__(self, path: str | Path, *, channel: int | str = 0, key: str | None = None, sr: float | None = None):
         if isinstance(channel, bool) or (isinstance(channel, int) and channel < 0):
             raise ValueError(f"channel must be a non-negative integer or a name, got {channel!r}")
         self._file = SignalFile(path, sr=sr)
@@ -89,8 +88,9 @@ class FileEmbedding:
     channel: int
 
 
-def _iter_reader(model: torch.nn.Module, reader: SignalReader, pool: str, batch_size: int, precision: str,
-                 device: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _iter_reader(
+    model: torch.nn.Module, reader: SignalReader, pool: str, batch_size: int, precision: str, device: Any
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     cfg = model.config
     encoder = WindowEncoder(model, reader.sr, precision=precision, device=device)
     check_min_length(reader.n_samples, reader.sr, cfg.win_ms, cfg.hop_ms, where=reader.path.name)
@@ -109,9 +109,18 @@ def _iter_reader(model: torch.nn.Module, reader: SignalReader, pool: str, batch_
         yield times, pool_bands(vecs, pool).numpy()
 
 
-def iter_file_windows(model: torch.nn.Module, path: str | Path, *, channel: int = 0, key: str | None = None,
-                      sr: float | None = None, pool: str = "concat", batch_size: int = 8,
-                      precision: str = "fp32", device: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def iter_file_windows(
+    model: torch.nn.Module,
+    path: str | Path,
+    *,
+    channel: int = 0,
+    key: str | None = None,
+    sr: float | None = None,
+    pool: str = "concat",
+    batch_size: int = 8,
+    precision: str = "fp32",
+    device: Any = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(times [w, 2] in s, embeddings [w, dim])`` for consecutive batches of windows of a recording.
 
     Arguments as :class:`SignalReader` (``channel``, ``key``, ``sr``) and :meth:`Fisher.embed` (``pool``,
@@ -125,9 +134,18 @@ def iter_file_windows(model: torch.nn.Module, path: str | Path, *, channel: int 
         reader.close()
 
 
-def embed_file(model: torch.nn.Module, path: str | Path, *, channel: int = 0, key: str | None = None,
-               sr: float | None = None, pool: str = "concat", batch_size: int = 8, precision: str = "fp32",
-               device: Any = None) -> FileEmbedding:
+def embed_file(
+    model: torch.nn.Module,
+    path: str | Path,
+    *,
+    channel: int = 0,
+    key: str | None = None,
+    sr: float | None = None,
+    pool: str = "concat",
+    batch_size: int = 8,
+    precision: str = "fp32",
+    device: Any = None,
+) -> FileEmbedding:
     """Embed a whole recording window by window (bounded memory); see :func:`iter_file_windows`."""
     check_options(pool, "chunk", False, batch_size)
     reader = SignalReader(path, channel=channel, key=key, sr=sr)
@@ -137,5 +155,11 @@ def embed_file(model: torch.nn.Module, path: str | Path, *, channel: int = 0, ke
         reader.close()
     windows = np.concatenate([w for _, w in parts])
     mean = windows.astype(np.float64).mean(axis=0).astype(np.float32)
-    return FileEmbedding(windows=windows, times=np.concatenate([t for t, _ in parts]), embedding=mean,
-                         sr=reader.sr, path=str(path), channel=channel)
+    return FileEmbedding(
+        windows=windows,
+        times=np.concatenate([t for t, _ in parts]),
+        embedding=mean,
+        sr=reader.sr,
+        path=str(path),
+        channel=channel,
+    )

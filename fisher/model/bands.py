@@ -58,8 +58,17 @@ def log_spectrogram(
     if max_frames is not None:
         x = x[: n_fft + (max_frames - 1) * hop]
     window = torch.hann_window(n_fft, periodic=True, dtype=torch.float32, device=x.device)
-    stft = torch.stft(x, n_fft, hop_length=hop, win_length=n_fft, window=window, center=False, onesided=True,
-                      normalized=False, return_complex=True)
+    stft = torch.stft(
+        x,
+        n_fft,
+        hop_length=hop,
+        win_length=n_fft,
+        window=window,
+        center=False,
+        onesided=True,
+        normalized=False,
+        return_complex=True,
+    )
     spec = torch.log(stft.abs() + LOG_EPS).transpose(0, 1)
     return (spec - mean) / (std * std_coeff)
 

@@ -52,8 +52,16 @@ class FisherConfig:
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (e.g. source checkpoint)
 
     def __post_init__(self) -> None:
-        for name in ("embed_dim", "depth", "num_heads", "band_width", "patch_size", "max_length", "max_freq",
-                     "max_frames"):
+        for name in (
+            "embed_dim",
+            "depth",
+            "num_heads",
+            "band_width",
+            "patch_size",
+            "max_length",
+            "max_freq",
+            "max_frames",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"FisherConfig.{name} must be a positive integer, got {value!r}")

@@ -84,8 +84,9 @@ def num_bands(sr: float, band_width: int, win_ms: float = 25.0) -> int:
     return max(n_fft // 2 + 1, band_width) // band_width
 
 
-def check_min_length(n_samples: int, sr: float, win_ms: float = 25.0, hop_ms: float = 10.0,
-                     where: str = "clip") -> None:
+def check_min_length(
+    n_samples: int, sr: float, win_ms: float = 25.0, hop_ms: float = 10.0, where: str = "clip"
+) -> None:
     """Raise a ``ValueError`` naming the minimum duration if a clip gives fewer than 16 frames."""
     need = min_samples(sr, win_ms, hop_ms)
     if n_samples < need:

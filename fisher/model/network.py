@@ -151,8 +151,16 @@ class Fisher(nn.Module):
         """
         from fisher.hub.checkpoint import load_model
 
-        return load_model(cls, name_or_path, revision=revision, cache_dir=cache_dir,
-                          local_files_only=local_files_only, allow_pickle=allow_pickle, device=device, dtype=dtype)
+        return load_model(
+            cls,
+            name_or_path,
+            revision=revision,
+            cache_dir=cache_dir,
+            local_files_only=local_files_only,
+            allow_pickle=allow_pickle,
+            device=device,
+            dtype=dtype,
+        )
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write ``config.json`` + ``model.safetensors`` atomically into ``directory``; returns the directory."""

@@ -57,8 +57,9 @@ class Block(nn.Module):
         h = self.norm1(x + self.attn(x, key_padding_mask))
         return self.norm2(h + self.mlp(h))
 
-    def forward_with_ffn(self, x: torch.Tensor,
-                         key_padding_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_ffn(
+        self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Block output and the MLP-branch output before the residual (the per-layer pretraining target)."""
         h = self.norm1(x + self.attn(x, key_padding_mask))
         ffn = self.mlp(h)

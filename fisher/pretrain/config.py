@@ -142,8 +142,15 @@ class TrainSection:
 
 
 _SECTIONS = {
-    "model": ModelSection, "masking": MaskingSection, "decoder": DecoderSection, "targets": TargetSection,
-    "loss": LossSection, "ema": EmaSection, "optim": OptimSection, "data": DataSection, "train": TrainSection,
+    "model": ModelSection,
+    "masking": MaskingSection,
+    "decoder": DecoderSection,
+    "targets": TargetSection,
+    "loss": LossSection,
+    "ema": EmaSection,
+    "optim": OptimSection,
+    "data": DataSection,
+    "train": TrainSection,
 }
 
 
@@ -175,9 +182,17 @@ class PretrainConfig:
         m, o, d, t = self.masking, self.optim, self.data, self.train
         if not 0.0 < m.mask_ratio < 1.0:
             raise ValueError(f"masking.mask_ratio must be in (0, 1), got {m.mask_ratio}")
-        checks = {"data.batch_size": d.batch_size, "data.crop_frames": d.crop_frames, "train.steps": t.steps, "train.accumulate": t.accumulate,
-                  "train.log_every": t.log_every, "train.ckpt_every": t.ckpt_every, "decoder.dim": self.decoder.dim,
-                  "decoder.layers": self.decoder.layers, "data.min_frames": d.min_frames}
+        checks = {
+            "data.batch_size": d.batch_size,
+            "data.crop_frames": d.crop_frames,
+            "train.steps": t.steps,
+            "train.accumulate": t.accumulate,
+            "train.log_every": t.log_every,
+            "train.ckpt_every": t.ckpt_every,
+            "decoder.dim": self.decoder.dim,
+            "decoder.layers": self.decoder.layers,
+            "data.min_frames": d.min_frames,
+        }
         for name, value in checks.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")

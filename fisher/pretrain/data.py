@@ -124,9 +124,21 @@ def _unit(*parts: int) -> float:
 class SignalStream:
     """Batches for step ``s`` on rank ``rank`` of ``world_size`` (see the module docstring for the contract)."""
 
-    def __init__(self, signals: list[SignalRef], config: FisherConfig, *, batch_size: int, crop_frames: int = 1024,
-                 min_frames: int = 64, rates: list[int] | None = None, f_max: float = 32000, seed: int = 0,
-                 rank: int = 0, world_size: int = 1, rate_set: str = "paper") -> None:
+    def __init__(
+        self,
+        signals: list[SignalRef],
+        config: FisherConfig,
+        *,
+        batch_size: int,
+        crop_frames: int = 1024,
+        min_frames: int = 64,
+        rates: list[int] | None = None,
+        f_max: float = 32000,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        rate_set: str = "paper",
+    ) -> None:
         self.config, self.batch_size, self.seed = config, batch_size, seed
         self.rank, self.world_size = rank, world_size
         self.crop_frames = min(crop_frames, config.max_frames)
@@ -134,8 +146,7 @@ class SignalStream:
         if rate_set not in RATE_SETS:
             raise ValueError(f"rate_set must be one of {sorted(RATE_SETS)}, got {rate_set!r}")
         candidates = sorted(int(r) for r in rates) if rates else RATE_SETS[rate_set](f_base, f_max)
-        self.signals = [s for s in signals
-                        if num_frames(s.n_samples, s.sr, config.win_ms, config.hop_ms) >= min_frames]
+        self.signals = [s for s in signals if num_frames(s.n_samples, s.sr, config.win_ms, config.hop_ms) >= min_frames]
         if not self.signals:
             raise ValueError(f"no signal has the {min_frames} frames needed (of {len(signals)} found)")
         supports = [[r for r in candidates if r <= s.sr] or [int(s.sr)] for s in self.signals]
@@ -209,8 +220,15 @@ class SignalStream:
         out = []
         for w, v in zip(batch.waves, batch.valid()):
             m = n_fft + (int(v) - 1) * hop
-            spec = log_spectrogram(torch.from_numpy(w[:m]), n_fft, hop, max_frames=int(v), mean=c.spec_mean,
-                                   std=c.spec_std, std_coeff=c.spec_std_coeff)
+            spec = log_spectrogram(
+                torch.from_numpy(w[:m]),
+                n_fft,
+                hop,
+                max_frames=int(v),
+                mean=c.spec_mean,
+                std=c.spec_std,
+                std_coeff=c.spec_std_coeff,
+            )
             if spec.shape[0] < batch.frames:
                 spec = torch.nn.functional.pad(spec, (0, 0, 0, batch.frames - spec.shape[0]))
             out.append(split_bands(spec, c.band_width))

@@ -30,8 +30,16 @@ class _ConvBlock(nn.Module):
 class ConvDecoder(nn.Module):
     """Predict teacher targets ``[S, N, D]`` for all ``N = Tp·Fp`` patches of each band sequence."""
 
-    def __init__(self, embed_dim: int, dim: int = 384, layers: int = 5, kernel: int = 5, groups: int = 16,
-                 dropout: float = 0.1, noise_std: float = 0.01) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        dim: int = 384,
+        layers: int = 5,
+        kernel: int = 5,
+        groups: int = 16,
+        dropout: float = 0.1,
+        noise_std: float = 0.01,
+    ) -> None:
         super().__init__()
         if embed_dim % groups or dim % groups:
             raise ValueError(f"decoder groups {groups} must divide embed_dim {embed_dim} and decoder dim {dim}")
@@ -42,8 +50,9 @@ class ConvDecoder(nn.Module):
         )
         self.proj = nn.Linear(dim, embed_dim)
 
-    def forward(self, visible: torch.Tensor, index: torch.Tensor, grid: tuple[int, int],
-                pad: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, visible: torch.Tensor, index: torch.Tensor, grid: tuple[int, int], pad: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``visible`` ``[S, n_vis, D]`` at token positions ``index`` ``[S, n_vis]`` → ``[S, Tp·Fp, D]``.
 
         ``pad`` ``[S, n_vis]`` (bool): filler slots of sequences with fewer visible patches; they are dropped.

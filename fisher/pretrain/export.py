@@ -24,8 +24,13 @@ def export_encoder(checkpoint: str | Path, directory: str | Path, *, which: str 
         raise ValueError(f"which must be 'student' or 'teacher', got {which!r}")
     ckpt = load_checkpoint(checkpoint)
     data = dict(ckpt["model_config"])
-    data["extra"] = {**data.get("extra", {}), "pretrained_by": "fisher.pretrain", "encoder": which,
-                     "step": int(ckpt["step"]), "checkpoint": Path(checkpoint).name}
+    data["extra"] = {
+        **data.get("extra", {}),
+        "pretrained_by": "fisher.pretrain",
+        "encoder": which,
+        "step": int(ckpt["step"]),
+        "checkpoint": Path(checkpoint).name,
+    }
     model = Fisher(FisherConfig.from_dict(data))
     model.load_state_dict(ckpt[which], strict=True)
     out = model.save_pretrained(directory)

@@ -43,8 +43,9 @@ def initial_model(config: Any) -> Any:
     torch.manual_seed(cfg.train.seed)
     student = Fisher.from_pretrained(cfg.model.init) if cfg.model.init else Fisher(cfg.model.fisher_config())
     d = cfg.decoder
-    decoder = ConvDecoder(student.config.embed_dim, d.dim, d.layers, d.kernel, d.groups, d.dropout,
-                          cfg.masking.noise_std)
+    decoder = ConvDecoder(
+        student.config.embed_dim, d.dim, d.layers, d.kernel, d.groups, d.dropout, cfg.masking.noise_std
+    )
     model = DistillationModel(student, decoder)
     if cfg.model.init_std is not None and not cfg.model.init:
         init_pretraining_weights(model, cfg.model.init_std)

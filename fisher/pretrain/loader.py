@@ -52,8 +52,9 @@ def _collate(item: Prepared) -> Prepared:
     return item
 
 
-def prepared_batches(stream: SignalStream, start: int, stop: int, *, num_workers: int = 0,
-                     prefetch: int = 2) -> Iterator[Prepared]:
+def prepared_batches(
+    stream: SignalStream, start: int, stop: int, *, num_workers: int = 0, prefetch: int = 2
+) -> Iterator[Prepared]:
     """Prepared batches of positions ``start … stop - 1`` in order; ``num_workers > 0`` uses worker processes
     (each ``prefetch`` batches ahead)."""
     if num_workers < 0 or prefetch < 1:
@@ -63,7 +64,13 @@ def prepared_batches(stream: SignalStream, start: int, stop: int, *, num_workers
             yield prepare(stream, i)
         return
     loader = torch.utils.data.DataLoader(
-        _Positions(stream), sampler=range(start, stop), batch_size=None, num_workers=num_workers,
-        prefetch_factor=prefetch, worker_init_fn=_one_thread, collate_fn=_collate,
-        generator=torch.Generator().manual_seed(0))  # its own generator: the global RNG (masks) stays untouched
+        _Positions(stream),
+        sampler=range(start, stop),
+        batch_size=None,
+        num_workers=num_workers,
+        prefetch_factor=prefetch,
+        worker_init_fn=_one_thread,
+        collate_fn=_collate,
+        generator=torch.Generator().manual_seed(0),
+    )  # its own generator: the global RNG (masks) stays untouched
     yield from loader

@@ -39,6 +39,7 @@ def regression_loss(pred: torch.Tensor, target: torch.Tensor, reduction: str = "
     return reduce_rows(row_loss(pred, target), reduction)
 
 
-def total_loss(patch: torch.Tensor, band: torch.Tensor, patch_weight: float = 1.0,
-               band_weight: float = 1.0) -> torch.Tensor:
+def total_loss(
+    patch: torch.Tensor, band: torch.Tensor, patch_weight: float = 1.0, band_weight: float = 1.0
+) -> torch.Tensor:
     return patch_weight * patch + band_weight * band

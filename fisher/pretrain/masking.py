@@ -21,8 +21,14 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["block_union", "clone_count", "inverse_block_mask", "num_visible", "padded_inverse_block_mask",
-           "visible_index"]
+__all__ = [
+    "block_union",
+    "clone_count",
+    "inverse_block_mask",
+    "num_visible",
+    "padded_inverse_block_mask",
+    "visible_index",
+]
 
 
 def num_visible(num_patches: int, mask_ratio: float) -> int:

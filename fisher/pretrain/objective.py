@@ -43,17 +43,24 @@ def channel_std(x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def teacher_targets(teacher: Fisher, bands: torch.Tensor, *, top_k: int | None = None,
-                    instance_norm_layers: bool = True, layer_norm: bool = True,
-                    padding: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def teacher_targets(
+    teacher: Fisher,
+    bands: torch.Tensor,
+    *,
+    top_k: int | None = None,
+    instance_norm_layers: bool = True,
+    layer_norm: bool = True,
+    padding: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Teacher patch targets ``[S, N, D]`` and band targets ``[S, D]`` (float32) from the unmasked bands.
 
     ``padding`` ``[S, N]`` (bool, True = padding token) or None for unpadded bands.
     """
     _, ffn = teacher.encode_tokens(teacher.patch_tokens(bands), return_layer_ffn=True, padding_mask=padding)
     valid = None if padding is None else ~padding
-    y = patch_targets([f[:, 1:] for f in ffn], top_k, instance_norm_layers=instance_norm_layers,
-                      layer_norm=layer_norm, valid=valid)
+    y = patch_targets(
+        [f[:, 1:] for f in ffn], top_k, instance_norm_layers=instance_norm_layers, layer_norm=layer_norm, valid=valid
+    )
     return y, band_targets(y, valid)
 
 
@@ -64,9 +71,16 @@ class DistillationModel(nn.Module):
         super().__init__()
         self.student, self.decoder = student, decoder
 
-    def forward(self, bands: torch.Tensor, hidden: torch.Tensor, patch_target: torch.Tensor,
-                band_target: torch.Tensor, clones: int, padding: torch.Tensor | None = None,
-                band_reduction: str = "sum") -> dict[str, torch.Tensor]:
+    def forward(
+        self,
+        bands: torch.Tensor,
+        hidden: torch.Tensor,
+        patch_target: torch.Tensor,
+        band_target: torch.Tensor,
+        clones: int,
+        padding: torch.Tensor | None = None,
+        band_reduction: str = "sum",
+    ) -> dict[str, torch.Tensor]:
         """``bands`` ``[S, T, W]``; ``hidden`` ``[S·C, N]`` bool masks (clone-major per sequence: rows
         ``s·C … s·C + C - 1`` belong to sequence ``s``; padding must be hidden); targets ``[S, N, D]`` /
         ``[S, D]``; ``padding`` ``[S, N]`` bool or None.
@@ -100,6 +114,8 @@ class DistillationModel(nn.Module):
         return {
             "loss_patch": row_loss(p, t).mean(),
             "loss_band": reduce_rows(row_loss(cls, yb), band_reduction),
-            "pred_std": channel_std(p), "target_std": channel_std(t),
-            "cls_std": channel_std(cls), "band_target_std": channel_std(band_target),
+            "pred_std": channel_std(p),
+            "target_std": channel_std(t),
+            "cls_std": channel_std(cls),
+            "band_target_std": channel_std(band_target),
         }

@@ -14,10 +14,20 @@ from typing import Any
 
 __all__ = ["RESUME_MAY_CHANGE", "check_resumable", "config_differences"]
 
-RESUME_MAY_CHANGE = frozenset({
-    "train.steps", "train.out_dir", "train.resume", "train.log_every", "train.ckpt_every", "train.keep_last",
-    "train.threads", "train.device", "data.num_workers", "data.prefetch",
-})
+RESUME_MAY_CHANGE = frozenset(
+    {
+        "train.steps",
+        "train.out_dir",
+        "train.resume",
+        "train.log_every",
+        "train.ckpt_every",
+        "train.keep_last",
+        "train.threads",
+        "train.device",
+        "data.num_workers",
+        "data.prefetch",
+    }
+)
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -48,5 +58,7 @@ def check_resumable(saved: dict[str, Any], current: dict[str, Any], path: str | 
     if diff:
         a, b = _flatten(saved), _flatten(current)
         lines = ", ".join(f"{k}: {a.get(k, '<missing>')!r} -> {b.get(k, '<missing>')!r}" for k in diff)
-        raise ValueError(f"cannot resume from {path}: the config differs in {lines}; only "
-                         f"{', '.join(sorted(RESUME_MAY_CHANGE))} may change (start a new out_dir instead)")
+        raise ValueError(
+            f"cannot resume from {path}: the config differs in {lines}; only "
+            f"{', '.join(sorted(RESUME_MAY_CHANGE))} may change (start a new out_dir instead)"
+        )

@@ -28,8 +28,14 @@ def _instance_norm(f: torch.Tensor, valid: torch.Tensor | None, eps: float = 1e-
     return (f - mean) / torch.sqrt(var + eps) * w
 
 
-def patch_targets(layer_ffn: list[torch.Tensor], top_k: int | None = None, *, instance_norm_layers: bool = True,
-                  layer_norm: bool = True, valid: torch.Tensor | None = None) -> torch.Tensor:
+def patch_targets(
+    layer_ffn: list[torch.Tensor],
+    top_k: int | None = None,
+    *,
+    instance_norm_layers: bool = True,
+    layer_norm: bool = True,
+    valid: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Average of the top ``top_k`` (default all) layers' FFN outputs ``[S, N, D]`` → float32 ``[S, N, D]``.
 
     ``valid`` ``[S, N]`` (bool, padded batches): instance norm uses only the real tokens; padding rows are zero.

@@ -106,16 +106,29 @@ class Trainer:
         no_decay = [p for p in self.model.parameters() if p.ndim < 2]
         self.optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": cfg.optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=cfg.optim.lr, betas=cfg.optim.betas)
+            lr=cfg.optim.lr,
+            betas=cfg.optim.betas,
+        )
         self.scaler = torch.amp.GradScaler(self.device.type) if self.amp_dtype == torch.float16 else None
         if not cfg.data.sources:
             raise ValueError("data.sources is empty: list signal files, folders, glob patterns or CSV manifests")
-        signals = checked_signals(find_files(cfg.data.sources), npz_sr=cfg.data.npz_sr, config=fc,
-                                  min_frames=cfg.data.min_frames)
+        signals = checked_signals(
+            find_files(cfg.data.sources), npz_sr=cfg.data.npz_sr, config=fc, min_frames=cfg.data.min_frames
+        )
         dc = cfg.data
-        self.stream = SignalStream(signals, fc, batch_size=dc.batch_size, crop_frames=dc.crop_frames,
-                                   min_frames=dc.min_frames, rates=dc.rates, f_max=dc.f_max, seed=cfg.train.seed,
-                                   rank=self.rank, world_size=self.world_size, rate_set=dc.rate_set)
+        self.stream = SignalStream(
+            signals,
+            fc,
+            batch_size=dc.batch_size,
+            crop_frames=dc.crop_frames,
+            min_frames=dc.min_frames,
+            rates=dc.rates,
+            f_max=dc.f_max,
+            seed=cfg.train.seed,
+            rank=self.rank,
+            world_size=self.world_size,
+            rate_set=dc.rate_set,
+        )
         self.step = 0
         self.last_checkpoint: Path | None = None
         self._resume()
@@ -129,11 +142,16 @@ class Trainer:
 
     def state(self) -> dict[str, Any]:
         return {
-            "step": self.step, "world_size": self.world_size, "config": self.config.to_dict(),
-            "model_config": self.fisher_config.to_dict(), "student": self.student.state_dict(),
-            "teacher": self.teacher.state_dict(), "decoder": self.model.decoder.state_dict(),
+            "step": self.step,
+            "world_size": self.world_size,
+            "config": self.config.to_dict(),
+            "model_config": self.fisher_config.to_dict(),
+            "student": self.student.state_dict(),
+            "teacher": self.teacher.state_dict(),
+            "decoder": self.model.decoder.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict() if self.scaler is not None else None, "rng": rng_state(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "rng": rng_state(),
             "data": {"seed": self.config.train.seed, "step": self.step, "world_size": self.world_size},
         }
 
@@ -148,8 +166,10 @@ class Trainer:
         ckpt = load_checkpoint(path)
         check_resumable(ckpt["config"], self.config.to_dict(), path)
         if ckpt["world_size"] != self.world_size:
-            raise ValueError(f"{path} was written by {ckpt['world_size']} process(es); this run has "
-                             f"{self.world_size} — an exact resume needs the same world size")
+            raise ValueError(
+                f"{path} was written by {ckpt['world_size']} process(es); this run has "
+                f"{self.world_size} — an exact resume needs the same world size"
+            )
         self.student.load_state_dict(ckpt["student"])
         self.teacher.load_state_dict(ckpt["teacher"])
         self.model.decoder.load_state_dict(ckpt["decoder"])
@@ -184,20 +204,33 @@ class Trainer:
         clones = clone_count(nb, cfg.max_bands(fc))
         grid = (batch.frames // fc.patch_size, fc.freq_patches)
         rows = torch.from_numpy(batch.valid() // fc.patch_size).repeat_interleave(nb)  # [S] real time rows
-        hidden = padded_inverse_block_mask(rows.repeat_interleave(clones), grid, cfg.masking.mask_ratio,
-                                           cfg.block_size(fc), cfg.masking.adjust)
+        hidden = padded_inverse_block_mask(
+            rows.repeat_interleave(clones), grid, cfg.masking.mask_ratio, cfg.block_size(fc), cfg.masking.adjust
+        )
         padding = token_padding(rows, grid).to(self.device)
         padding = padding if bool(padding.any()) else None
         with self._autocast():
-            y, yb = teacher_targets(self.teacher, bands, top_k=cfg.targets.top_k,
-                                    instance_norm_layers=cfg.targets.instance_norm_layers,
-                                    layer_norm=cfg.targets.layer_norm, padding=padding)
+            y, yb = teacher_targets(
+                self.teacher,
+                bands,
+                top_k=cfg.targets.top_k,
+                instance_norm_layers=cfg.targets.instance_norm_layers,
+                layer_norm=cfg.targets.layer_norm,
+                padding=padding,
+            )
             out = self.ddp(bands, hidden, y, yb, clones, padding, cfg.loss.band_reduction)
             loss = cfg.loss.patch_weight * out["loss_patch"] + cfg.loss.band_weight * out["loss_band"]
         rec = {k: float(v.detach()) for k, v in out.items()}
-        rec.update(loss=float(loss.detach()), sr=batch.sr, bands=nb, clones=clones, frames=batch.frames,
-                   sequences=bands.shape[0] * clones, audio_s=float(batch.valid().sum()) * fc.hop_ms / 1000.0,
-                   padded=float(1.0 - batch.valid().sum() / (batch.frames * len(batch.refs))))
+        rec.update(
+            loss=float(loss.detach()),
+            sr=batch.sr,
+            bands=nb,
+            clones=clones,
+            frames=batch.frames,
+            sequences=bands.shape[0] * clones,
+            audio_s=float(batch.valid().sum()) * fc.hop_ms / 1000.0,
+            padded=float(1.0 - batch.valid().sum() / (batch.frames * len(batch.refs))),
+        )
         return loss, rec
 
     def train_step(self, batches: Iterator[Prepared] | None = None) -> dict[str, float]:
@@ -207,8 +240,13 @@ class Trainer:
         cfg, s = self.config, self.step
         acc = cfg.train.accumulate
         torch.manual_seed(_step_seed(cfg.train.seed, s, self.rank, 3))
-        lr = lr_at(s, lr=cfg.optim.lr, min_lr=cfg.optim.min_lr, warmup_steps=cfg.optim.warmup_steps,
-                   total_steps=cfg.train.steps)
+        lr = lr_at(
+            s,
+            lr=cfg.optim.lr,
+            min_lr=cfg.optim.min_lr,
+            warmup_steps=cfg.optim.warmup_steps,
+            total_steps=cfg.train.steps,
+        )
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.optimizer.zero_grad(set_to_none=True)
@@ -242,10 +280,19 @@ class Trainer:
         ema_update(self.teacher, self.student, decay)
         self.step += 1
         out = {k: float(np.mean([r[k] for r in recs])) for k in self.STATS}
-        out.update(step=self.step, lr=lr, ema_decay=decay, sr=recs[-1]["sr"], bands=recs[-1]["bands"],
-                   clones=recs[-1]["clones"], frames=recs[-1]["frames"], grad_norm=grad_norm,
-                   sequences=sum(r["sequences"] for r in recs), audio_s=sum(r["audio_s"] for r in recs),
-                   padded=float(np.mean([r["padded"] for r in recs])))
+        out.update(
+            step=self.step,
+            lr=lr,
+            ema_decay=decay,
+            sr=recs[-1]["sr"],
+            bands=recs[-1]["bands"],
+            clones=recs[-1]["clones"],
+            frames=recs[-1]["frames"],
+            grad_norm=grad_norm,
+            sequences=sum(r["sequences"] for r in recs),
+            audio_s=sum(r["audio_s"] for r in recs),
+            padded=float(np.mean([r["padded"] for r in recs])),
+        )
         return out
 
     def fit(self, until: int | None = None) -> list[dict[str, float]]:
@@ -258,8 +305,13 @@ class Trainer:
             atomic_write_text(self.out_dir / "config.json", text)
         history, window, t0 = [], [], time.perf_counter()
         acc, dc = self.config.train.accumulate, self.config.data
-        batches = prepared_batches(self.stream, self.step * acc, until * acc, num_workers=dc.num_workers,
-                                   prefetch=dc.prefetch) if self.step < until else iter(())
+        batches = (
+            prepared_batches(
+                self.stream, self.step * acc, until * acc, num_workers=dc.num_workers, prefetch=dc.prefetch
+            )
+            if self.step < until
+            else iter(())
+        )
         while self.step < until:
             rec = self.train_step(batches)
             history.append(rec)
@@ -281,10 +333,18 @@ class Trainer:
             dist.all_reduce(counts)
             terms, counts = terms.cpu() / self.world_size, counts.cpu()
         last = window[-1]
-        rec = {"step": self.step, **{k: float(v) for k, v in zip(self.STATS, terms)}, "lr": last["lr"],
-               "ema_decay": last["ema_decay"], "sr": last["sr"], "grad_norm": last["grad_norm"],
-               "padded": last["padded"], "seq_per_s": float(counts[0]) / seconds,
-               "audio_s_per_s": float(counts[1]) / seconds, "steps_per_s": len(window) / seconds}
+        rec = {
+            "step": self.step,
+            **{k: float(v) for k, v in zip(self.STATS, terms)},
+            "lr": last["lr"],
+            "ema_decay": last["ema_decay"],
+            "sr": last["sr"],
+            "grad_norm": last["grad_norm"],
+            "padded": last["padded"],
+            "seq_per_s": float(counts[0]) / seconds,
+            "audio_s_per_s": float(counts[1]) / seconds,
+            "steps_per_s": len(window) / seconds,
+        }
         if self.rank == 0:
             log.info(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
             with (self.out_dir / "log.jsonl").open("a", encoding="utf-8") as fh:

@@ -113,8 +113,10 @@ class FaissIndex(VectorIndex):
             self._index.hnsw.efSearch = max(self.options["ef_search"], k)
         ip, ids = self._index.search(q, k)
         if (ids < 0).any():
-            raise ValueError(f"{int((ids < 0).any(axis=1).sum())} query(ies) found fewer than k = {k} rows in the "
-                             f"visited IVF cells; raise nprobe (now {self.options.get('nprobe')}) or lower nlist")
+            raise ValueError(
+                f"{int((ids < 0).any(axis=1).sum())} query(ies) found fewer than k = {k} rows in the "
+                f"visited IVF cells; raise nprobe (now {self.options.get('nprobe')}) or lower nlist"
+            )
         ip = ip.astype(np.float64)
         dist = np.sqrt(np.maximum(0.0, 2.0 - 2.0 * ip)) if self.metric == "l2" else np.clip(1.0 - ip, 0.0, 2.0)
         order = np.lexsort((ids, dist), axis=1)
@@ -131,8 +133,17 @@ class FaissIndex(VectorIndex):
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_path(out / "index.faiss", lambda tmp: self._faiss.write_index(self._index, tmp))
-        write_manifest(out, {"backend": self.backend, "metric": self.metric, "dim": self.dim, "ntotal": len(self),
-                             "options": self.options, "faiss_version": self._faiss.__version__})  # fmt: skip
+        write_manifest(
+            out,
+            {
+                "backend": self.backend,
+                "metric": self.metric,
+                "dim": self.dim,
+                "ntotal": len(self),
+                "options": self.options,
+                "faiss_version": self._faiss.__version__,
+            },
+        )
         return out
 
     @classmethod
@@ -145,5 +156,8 @@ class FaissIndex(VectorIndex):
         return index
 
 
-register_backend(("faiss-flat", "faiss-ivf", "faiss-hnsw"), FaissIndex,
-                 lambda directory, manifest, _mmap: FaissIndex._load(directory, manifest))
+register_backend(
+    ("faiss-flat", "faiss-ivf", "faiss-hnsw"),
+    FaissIndex,
+    lambda directory, manifest, _mmap: FaissIndex._load(directory, manifest),
+)

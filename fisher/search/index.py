@@ -27,8 +27,19 @@ import numpy as np
 from fisher.files import atomic_write, read_json_manifest, write_json_manifest
 from fisher.search.knn import BANK_BLOCK, METRICS, QUERY_BLOCK, as_matrix, knn_search
 
-__all__ = ["BACKENDS", "DEFAULTS", "FORMAT", "ExactIndex", "VectorIndex", "build_index", "index_spec", "is_exact_default",
-           "load_index", "make_index", "register_backend"]
+__all__ = [
+    "BACKENDS",
+    "DEFAULTS",
+    "FORMAT",
+    "ExactIndex",
+    "VectorIndex",
+    "build_index",
+    "index_spec",
+    "is_exact_default",
+    "load_index",
+    "make_index",
+    "register_backend",
+]
 
 FORMAT = "fisher.index/1"
 #: Options of each backend with their defaults (``nlist=None``: ``sqrt(N)`` capped at ``N / 39`` when trained).
@@ -46,7 +57,9 @@ def index_spec(spec: Any) -> dict[str, Any]:
     if isinstance(spec, str):
         spec = {"backend": spec}
     if not isinstance(spec, dict):
-        raise TypeError(f"an index spec is a backend name {BACKENDS} or a dict with 'backend', got {type(spec).__name__}")
+        raise TypeError(
+            f"an index spec is a backend name {BACKENDS} or a dict with 'backend', got {type(spec).__name__}"
+        )
     name = spec.get("backend")
     if name not in DEFAULTS:
         raise ValueError(f"unknown index backend {name!r}; choose one of {BACKENDS}")
@@ -75,8 +88,9 @@ def is_exact_default(spec: Any) -> bool:
 _REGISTRY: dict[str, tuple[Callable[..., Any] | None, Callable[[Path, dict[str, Any], bool], Any]]] = {}
 
 
-def register_backend(names: tuple[str, ...], create: Callable[..., Any] | None,
-                     load: Callable[[Path, dict[str, Any], bool], Any]) -> None:
+def register_backend(
+    names: tuple[str, ...], create: Callable[..., Any] | None, load: Callable[[Path, dict[str, Any], bool], Any]
+) -> None:
     """Register an index implementation: ``create(backend, metric, **options)`` and ``load(dir, manifest, mmap)``."""
     for name in names:
         _REGISTRY[name] = (create, load)
@@ -161,11 +175,22 @@ class ExactIndex(VectorIndex):
 
     backend = "exact"
 
-    def __init__(self, metric: str = "l2", *, dtype: str = "float64", query_block: int = QUERY_BLOCK,
-                 bank_block: int = BANK_BLOCK) -> None:  # fmt: skip
+    def __init__(
+        self,
+        metric: str = "l2",
+        *,
+        dtype: str = "float64",
+        query_block: int = QUERY_BLOCK,
+        bank_block: int = BANK_BLOCK,
+    ) -> None:
         super().__init__(metric)
-        self.options = {k: v for k, v in index_spec({"backend": "exact", "dtype": dtype, "query_block": query_block,
-                                                      "bank_block": bank_block}).items() if k != "backend"}
+        self.options = {
+            k: v
+            for k, v in index_spec(
+                {"backend": "exact", "dtype": dtype, "query_block": query_block, "bank_block": bank_block}
+            ).items()
+            if k != "backend"
+        }
         self._dtype = np.dtype(self.options["dtype"])
         self._chunks: list[np.ndarray] = []
         self._vectors: np.ndarray | None = None
@@ -190,11 +215,20 @@ class ExactIndex(VectorIndex):
         self._vectors = None
         return self
 
-    def search(self, queries: Any, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def search(
+        self, queries: Any, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``k`` nearest rows per query; ``exclude`` = leave-one-out ``(query_ids, row_owners)`` as in ``knn_search``."""
-        return knn_search(queries, self.vectors, k, metric=self.metric, exclude=exclude, dtype=self._dtype,
-                          query_block=self.options["query_block"], bank_block=self.options["bank_block"])
+        return knn_search(
+            queries,
+            self.vectors,
+            k,
+            metric=self.metric,
+            exclude=exclude,
+            dtype=self._dtype,
+            query_block=self.options["query_block"],
+            bank_block=self.options["bank_block"],
+        )
 
     def __len__(self) -> int:
         return sum(c.shape[0] for c in self._chunks)
@@ -205,8 +239,10 @@ class ExactIndex(VectorIndex):
         out.mkdir(parents=True, exist_ok=True)
         vectors = self.vectors
         atomic_write(out / "vectors.npy", lambda fh: np.save(fh, vectors, allow_pickle=False), binary=True)
-        write_manifest(out, {"backend": "exact", "metric": self.metric, "dim": self.dim, "ntotal": len(self),
-                             "options": self.options})  # fmt: skip
+        write_manifest(
+            out,
+            {"backend": "exact", "metric": self.metric, "dim": self.dim, "ntotal": len(self), "options": self.options},
+        )
         return out
 
     @classmethod

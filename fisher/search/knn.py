@@ -106,7 +106,9 @@ def knn_search(
             best_i = np.take_along_axis(cand_i, order, axis=1)
         if not np.isfinite(best_d).all():
             bad = int((~np.isfinite(best_d).all(axis=1)).sum())
-            raise ValueError(f"{bad} query(ies) see fewer than k = {k} bank rows after leave-one-out exclusion; "
-                             "use a smaller k or more training clips")
+            raise ValueError(
+                f"{bad} query(ies) see fewer than k = {k} bank rows after leave-one-out exclusion; "
+                "use a smaller k or more training clips"
+            )
         dist[qs:qe], index[qs:qe] = best_d, best_i
     return dist, index

@@ -101,8 +101,9 @@ def search_float32(
             c0, width = 0, b1 - b0
             while c0 < width and not np.isfinite(tau).all():  # fill: dense merge of a SEED_COLUMNS-wide slice
                 c1 = min(width, c0 + SEED_COLUMNS)
-                best_k, best_i = _dense_merge(best_k, best_i, bnorm[b0 + c0 : b0 + c1][None, :] - 2.0 * s[:, c0:c1],
-                                              b0 + c0)  # fmt: skip
+                best_k, best_i = _dense_merge(
+                    best_k, best_i, bnorm[b0 + c0 : b0 + c1][None, :] - 2.0 * s[:, c0:c1], b0 + c0
+                )
                 tau = best_k.max(axis=1)
                 c0 = c1
             if c0 == width:
@@ -119,8 +120,10 @@ def search_float32(
                 _sparse_merge(best_k, best_i, tau, rows[keep], keys[keep], b0 + cols[keep])
         if not np.isfinite(best_k).all():
             bad = int((~np.isfinite(best_k).all(axis=1)).sum())
-            raise ValueError(f"{bad} query(ies) see fewer than k = {k} bank rows after leave-one-out exclusion; "
-                             "use a smaller k or more training clips")
+            raise ValueError(
+                f"{bad} query(ies) see fewer than k = {k} bank rows after leave-one-out exclusion; "
+                "use a smaller k or more training clips"
+            )
         d = _rescore(q[q0:q1], b, best_i, metric)
         order = np.lexsort((best_i, d), axis=1)
         dist[q0:q1] = np.take_along_axis(d, order, axis=1)

@@ -77,8 +77,12 @@ class ShardedIndex:
 
     def add(self, vectors: Any, keys: Any) -> ShardedIndex:
         """Append rows ``[N, D]`` with one key or ``N`` keys."""
-        x = as_matrix(vectors, "vectors", self.dim, dtype=np.float32 if self.spec["backend"] != "exact" else
-                      np.dtype(self.spec["dtype"]))  # fmt: skip
+        x = as_matrix(
+            vectors,
+            "vectors",
+            self.dim,
+            dtype=np.float32 if self.spec["backend"] != "exact" else np.dtype(self.spec["dtype"]),
+        )
         n = x.shape[0]
         per_row = [_key(keys)] * n if _is_single(keys) else [_key(k) for k in keys]
         if len(per_row) != n:
@@ -134,10 +138,20 @@ class ShardedIndex:
             sub = shard.save(out / f"shard_{i:05d}")
             ids = self.ids(key)
             atomic_write(sub / "ids.npy", lambda fh, a=ids: np.save(fh, a, allow_pickle=False), binary=True)
-            entries.append({"key": list(key) if isinstance(key, tuple) else key, "tuple": isinstance(key, tuple),
-                            "dir": sub.name})  # fmt: skip
-        write_manifest(out, {"backend": "sharded", "metric": self.metric, "spec": self.spec, "dim": self.dim,
-                             "ntotal": self._n, "shards": entries})  # fmt: skip
+            entries.append(
+                {"key": list(key) if isinstance(key, tuple) else key, "tuple": isinstance(key, tuple), "dir": sub.name}
+            )
+        write_manifest(
+            out,
+            {
+                "backend": "sharded",
+                "metric": self.metric,
+                "spec": self.spec,
+                "dim": self.dim,
+                "ntotal": self._n,
+                "shards": entries,
+            },
+        )
         return out
 
     @classmethod
@@ -153,8 +167,10 @@ class ShardedIndex:
         return index
 
     def __repr__(self) -> str:
-        return f"ShardedIndex(backend={self.spec['backend']!r}, metric={self.metric!r}, shards={len(self.shards)}, " \
-               f"n={self._n})"
+        return (
+            f"ShardedIndex(backend={self.spec['backend']!r}, metric={self.metric!r}, shards={len(self.shards)}, "
+            f"n={self._n})"
+        )
 
 
 register_backend(("sharded",), None, ShardedIndex._load)

@@ -104,8 +104,9 @@ def _one_clip(x: Any, index: int | None) -> np.ndarray:
             raise TypeError(f"{where}: cannot convert {type(x).__name__} to a numeric array of samples") from err
     if arr.dtype == object or arr.dtype.kind not in "fiu":
         kind = " (complex: pass the real part or the magnitude)" if arr.dtype.kind == "c" else ""
-        raise TypeError(f"{where}: dtype {arr.dtype} is not numeric audio{kind}; pass float samples in [-1, 1) or "
-                        "integer PCM")
+        raise TypeError(
+            f"{where}: dtype {arr.dtype} is not numeric audio{kind}; pass float samples in [-1, 1) or integer PCM"
+        )
     if arr.ndim != 1:
         raise ValueError(f"{where}: expected a 1-D array of samples, got shape {tuple(arr.shape)}")
     if arr.size == 0:
@@ -162,8 +163,9 @@ def as_arrays(wave: Any) -> ClipArrays:
         if shape[0] == 0:
             raise ValueError("empty batch: the [B, N] array has B = 0")
         _check_layout(shape)
-        return ClipArrays([_one_clip(w, i) for i, w in enumerate(wave)], single=False, torch_input=torch_in,
-                          sources=sources)
+        return ClipArrays(
+            [_one_clip(w, i) for i, w in enumerate(wave)], single=False, torch_input=torch_in, sources=sources
+        )
     shape = tuple(wave.shape) if hasattr(wave, "shape") else np.shape(wave)
     raise ValueError(
         f"waveform has {ndim} dimensions {shape}; allowed: 1-D [N], 2-D [B, N] or a list of 1-D clips "

@@ -100,8 +100,9 @@ class SignalFile:
             raise FileNotFoundError(f"signal file not found: {self.path}")
         self.kind = self.path.suffix.lower()
         if self.kind not in SIGNAL_EXTENSIONS:
-            raise ValueError(f"{self.path}: unsupported signal format {self.kind!r}; allowed: "
-                             f"{', '.join(SIGNAL_EXTENSIONS)}")
+            raise ValueError(
+                f"{self.path}: unsupported signal format {self.kind!r}; allowed: {', '.join(SIGNAL_EXTENSIONS)}"
+            )
         self._sf: Any = None
         self._arrays: dict[str, np.ndarray] = {}  # loaded .npz members / .mat arrays / the .npy memory map
         self._layouts: dict[str, tuple[int, int, bool]] = {}  # array key -> (channels, samples, rows_are_channels)
@@ -109,10 +110,14 @@ class SignalFile:
             file_sr = self._open()
         except (RuntimeError, OSError, ValueError, TypeError, KeyError, NotImplementedError, zipfile.BadZipFile) as err:
             what = "audio file" if self.kind in AUDIO_EXTENSIONS else "signal file"
-            raise ValueError(f"cannot read {what} {self.path}: {err}") from None  # soundfile / zip / MATLAB format errors
+            raise ValueError(
+                f"cannot read {what} {self.path}: {err}"
+            ) from None  # soundfile / zip / MATLAB format errors
         if file_sr is not None and sr is not None and abs(check_sr(sr) - file_sr) > 1e-6:
-            raise ValueError(f"{self.path}: the file says sr = {file_sr:g} Hz but {float(sr):g} Hz was given; "
-                             "resample it explicitly first (fisher never resamples silently)")
+            raise ValueError(
+                f"{self.path}: the file says sr = {file_sr:g} Hz but {float(sr):g} Hz was given; "
+                "resample it explicitly first (fisher never resamples silently)"
+            )
         rate = file_sr if file_sr is not None else (sr if sr is not None else default_sr)
         if rate is None:
             raise ValueError(f"{self.path}: the file stores no sampling rate; pass sr=... (manifest column 'sr')")
@@ -196,21 +201,27 @@ class SignalFile:
             channel = int(channel)
         if channel is None:
             if len(candidates) != 1:
-                raise ValueError(f"{self.path}: has {len(candidates)} channels {candidates}; choose one with "
-                                 "channel=<index or name> (or channel='mean')")
+                raise ValueError(
+                    f"{self.path}: has {len(candidates)} channels {candidates}; choose one with "
+                    "channel=<index or name> (or channel='mean')"
+                )
             return list(candidates)
         if isinstance(channel, (int, np.integer)) and not isinstance(channel, bool):
             arrays = {self._split(c)[0] for c in candidates}
             if len(arrays) > 1:
                 raise ValueError(f"{self.path}: holds several signal arrays {sorted(arrays)}; pass key=... to name one")
             if not 0 <= channel < len(candidates):
-                raise ValueError(f"{self.path}: channel={channel} does not exist (the file has {len(candidates)} "
-                                 "channel(s))")
+                raise ValueError(
+                    f"{self.path}: channel={channel} does not exist (the file has {len(candidates)} channel(s))"
+                )
             return [candidates[int(channel)]]
         if isinstance(channel, str):
             name, _, row = channel.strip().partition(":")
-            hits = [c for c in candidates if isinstance(c, str) and _key_matches(self._split(c)[0], name)
-                    and (not row or c.endswith(f":{row}"))]
+            hits = [
+                c
+                for c in candidates
+                if isinstance(c, str) and _key_matches(self._split(c)[0], name) and (not row or c.endswith(f":{row}"))
+            ]
             if not hits or len({self._split(c)[0] for c in hits}) != 1:
                 raise ValueError(f"{self.path}: no unique signal {channel!r}; available: {self.channels}")
             return hits
@@ -247,8 +258,9 @@ class SignalFile:
         self._arrays.clear()
 
 
-def read_signal(path: PathLike, *, channel: ChannelId | None = None, sr: SampleRate | None = None,
-                key: str | None = None) -> tuple[np.ndarray, float]:
+def read_signal(
+    path: PathLike, *, channel: ChannelId | None = None, sr: SampleRate | None = None, key: str | None = None
+) -> tuple[np.ndarray, float]:
     """Load one channel (or the ``"mean"`` of channels) of a signal file, whole.
 
     Args:

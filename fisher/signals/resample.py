@@ -44,8 +44,9 @@ def _check(sr_in: Any, sr_out: Any, method: str) -> tuple[float, float]:
         raise ValueError(f"resampling method must be one of {sorted(METHODS)}, got {method!r}")
     sr_in, sr_out = check_sr(sr_in, name="sr"), check_sr(sr_out, name="target sr")
     if method == "polyphase" and not (sr_in.is_integer() and sr_out.is_integer()):
-        raise ValueError(f"polyphase resampling needs integer rates, got {sr_in:g} -> {sr_out:g} Hz; "
-                         "use method='soxr_hq'")
+        raise ValueError(
+            f"polyphase resampling needs integer rates, got {sr_in:g} -> {sr_out:g} Hz; use method='soxr_hq'"
+        )
     return sr_in, sr_out
 
 
@@ -65,8 +66,9 @@ def resampled_length(n: int, sr_in: float, sr_out: float, *, method: str = DEFAU
     return math.ceil(n * (sr_out / sr_in))  # as librosa.resample(fix=True)
 
 
-def resample(x: ArrayLike, sr_in: SampleRate, sr_out: SampleRate, *, method: str = DEFAULT_METHOD,
-             who: str = "fisher") -> ArrayLike:
+def resample(
+    x: ArrayLike, sr_in: SampleRate, sr_out: SampleRate, *, method: str = DEFAULT_METHOD, who: str = "fisher"
+) -> ArrayLike:
     """Resample a 1-D signal from ``sr_in`` to ``sr_out`` Hz.
 
     Args:
@@ -93,15 +95,17 @@ def resample(x: ArrayLike, sr_in: SampleRate, sr_out: SampleRate, *, method: str
     import librosa
 
     if method == "polyphase":
-        y = librosa.resample(arr.astype(np.float64), orig_sr=int(sr_in), target_sr=int(sr_out),
-                             res_type="polyphase", fix=False)
+        y = librosa.resample(
+            arr.astype(np.float64), orig_sr=int(sr_in), target_sr=int(sr_out), res_type="polyphase", fix=False
+        )
     else:
         y = librosa.resample(arr.astype(np.float32), orig_sr=sr_in, target_sr=sr_out, res_type="soxr_hq")
     y = np.ascontiguousarray(y, dtype=np.float32)
     return torch.from_numpy(y) if is_torch else y
 
 
-def resample_clips(clips: list[ArrayLike], sr_in: SampleRate, sr_out: SampleRate, *, method: str = DEFAULT_METHOD,
-                   who: str = "fisher") -> list[ArrayLike]:
+def resample_clips(
+    clips: list[ArrayLike], sr_in: SampleRate, sr_out: SampleRate, *, method: str = DEFAULT_METHOD, who: str = "fisher"
+) -> list[ArrayLike]:
     """:func:`resample` applied to each clip of a list."""
     return [resample(c, sr_in, sr_out, method=method, who=who) for c in clips]

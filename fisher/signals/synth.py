@@ -9,8 +9,9 @@ from fisher.signals.validate import check_sr
 __all__ = ["bearing_signal", "shaft_signal"]
 
 
-def shaft_signal(sr: float, seconds: float = 2.0, *, fault: bool = False, shaft_hz: float = 25.0,
-                 seed: int = 0) -> np.ndarray:
+def shaft_signal(
+    sr: float, seconds: float = 2.0, *, fault: bool = False, shaft_hz: float = 25.0, seed: int = 0
+) -> np.ndarray:
     """A rotating-machine vibration/sound signal, float32 in [-1, 1).
 
     Normal: shaft harmonics (1×…5× ``shaft_hz``) with random phases, a gear-mesh tone at 37× shaft speed, slow
@@ -70,8 +71,9 @@ def _resonance(f: np.ndarray, f0: float, q: float) -> np.ndarray:
     return 1.0 / np.sqrt((1 - r**2) ** 2 + (r / q) ** 2) / q
 
 
-def bearing_signal(sr: float, seconds: float = 2.0, *, fault: bool = False, snr_db: float = -9.0,
-                   seed: int = 0) -> np.ndarray:
+def bearing_signal(
+    sr: float, seconds: float = 2.0, *, fault: bool = False, snr_db: float = -9.0, seed: int = 0
+) -> np.ndarray:
     """A gearbox-bearing vibration signal under changing operating conditions, float32 in [-1, 1).
 
     Every clip draws its own operating point (the same draws at every ``sr`` for one ``seed``):

@@ -54,6 +54,8 @@ def load_checkpoints(det: Any, sources: Sequence[Any], *, backbones: dict[str, A
         else:
             missing.append(f"{name} (trained on {list(key[3]) if key[3] else 'all machines'})")
     if missing:
-        raise ValueError(f"no trained checkpoint for stream(s) {missing} in the given detectors; train them with "
-                         "fit() or pass a detector fitted with that stream and scope")  # fmt: skip
+        raise ValueError(
+            f"no trained checkpoint for stream(s) {missing} in the given detectors; train them with "
+            "fit() or pass a detector fitted with that stream and scope"
+        )
     return used

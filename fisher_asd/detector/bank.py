@@ -131,13 +131,24 @@ class MemoryBank:
     @classmethod
     def from_tensors(cls, arrays: dict[str, np.ndarray], domains: Sequence[str]) -> MemoryBank:
         return cls(
-            embeddings=arrays["embeddings"], row_domain=arrays["row_domain"], owners=arrays["owners"],
-            lam=arrays["lam"], clip_domain=arrays["clip_domain"], domains=tuple(domains),
+            embeddings=arrays["embeddings"],
+            row_domain=arrays["row_domain"],
+            owners=arrays["owners"],
+            lam=arrays["lam"],
+            clip_domain=arrays["clip_domain"],
+            domains=tuple(domains),
         )
 
 
-def _mix(emb: np.ndarray, dom: np.ndarray, own: np.ndarray, lam: np.ndarray, pairing: str, alpha: float,
-         rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def _mix(
+    emb: np.ndarray,
+    dom: np.ndarray,
+    own: np.ndarray,
+    lam: np.ndarray,
+    pairing: str,
+    alpha: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, ...]:
     """Append one mixture per row (see the module docstring)."""
     r = emb.shape[0]
     partner = np.arange(r)
@@ -154,8 +165,12 @@ def _mix(emb: np.ndarray, dom: np.ndarray, own: np.ndarray, lam: np.ndarray, pai
     mixed = np.where(norm > 1e-12, mixed / np.maximum(norm, 1e-12), a)
     new_dom = np.where(weight >= 0.5, dom, dom[partner])
     new_own = np.stack([own[:, 0], own[partner, 0]], axis=1)
-    return (np.concatenate([emb, mixed.astype(np.float32)]), np.concatenate([dom, new_dom]),
-            np.concatenate([own, new_own]), np.concatenate([lam, weight.astype(np.float32)]))
+    return (
+        np.concatenate([emb, mixed.astype(np.float32)]),
+        np.concatenate([dom, new_dom]),
+        np.concatenate([own, new_own]),
+        np.concatenate([lam, weight.astype(np.float32)]),
+    )
 
 
 def _oversample(emb, dom, own, lam, factors: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -199,5 +214,6 @@ def build_bank(
     state = _oversample(*state, factors)
     if mixup and mixup_stage == "after":
         state = _mix(*state, mixup_pairing, float(mixup_alpha), rng)
-    return MemoryBank(embeddings=state[0], row_domain=state[1], owners=state[2], lam=state[3], clip_domain=dom,
-                      domains=order)
+    return MemoryBank(
+        embeddings=state[0], row_domain=state[1], owners=state[2], lam=state[3], clip_domain=dom, domains=order
+    )

@@ -14,12 +14,24 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LOCATION_ARG", "StreamConfig", "as_stream_config", "decode_options", "encode_options", "encoder_key",
-           "in_machines"]
+__all__ = [
+    "LOCATION_ARG",
+    "StreamConfig",
+    "as_stream_config",
+    "decode_options",
+    "encode_options",
+    "encoder_key",
+    "in_machines",
+]
 
 #: The keyword of ``create_encoder`` that takes a backbone location (path or hub id), per built-in encoder.
-LOCATION_ARG = {"beats": "checkpoint", "clap": "name_or_path", "wavlm": "name_or_path", "ast": "name_or_path",
-                "fisher": "model"}  # fmt: skip
+LOCATION_ARG = {
+    "beats": "checkpoint",
+    "clap": "name_or_path",
+    "wavlm": "name_or_path",
+    "ast": "name_or_path",
+    "fisher": "model",
+}
 
 
 def _config_types() -> dict[str, Any]:

@@ -147,8 +147,13 @@ class Detector:
         self._exact = is_exact_default(index)
         self.rank_norm, self.domain_policy, self.ties = rank_norm, domain_policy, ties
         self.train_heads = bool(train_heads)
-        self.bank_options = {"oversample_ratio": oversample_ratio, "mixup": bool(mixup), "mixup_alpha": mixup_alpha,
-                             "mixup_stage": mixup_stage, "mixup_pairing": mixup_pairing}  # fmt: skip
+        self.bank_options = {
+            "oversample_ratio": oversample_ratio,
+            "mixup": bool(mixup),
+            "mixup_alpha": mixup_alpha,
+            "mixup_stage": mixup_stage,
+            "mixup_pairing": mixup_pairing,
+        }
         self.train_machines = None if train_machines is None else [str(m) for m in train_machines]
         self.training = TrainConfig.from_dict(training) if isinstance(training, dict) else (training or TrainConfig())
         self.threshold_percentile = float(threshold_percentile)
@@ -160,8 +165,9 @@ class Detector:
         given.update({c.name: inst for c, inst in pairs if inst is not None})
         self.instance_streams = [c.name for c in self.configs if _is_object(given.get(c.name, given.get(c.encoder)))]
         self.streams: dict[str, DetectorStream]
-        self.streams, self.encoders = build_streams(self.configs, backbones=given, backbone_states=_backbone_states,
-                                                    seed=self.seed)  # fmt: skip
+        self.streams, self.encoders = build_streams(
+            self.configs, backbones=given, backbone_states=_backbone_states, seed=self.seed
+        )
         self.weights = check_weights(weights, list(self.streams))
         if self.device is not None:
             for s in self.streams.values():
@@ -178,9 +184,15 @@ class Detector:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_preset(cls, name: str, *, backbones: dict[str, Any] | None = None,
-                    checkpoints: Sequence[Any] | None = None, device: str | torch.device | None = None,
-                    **overrides: Any) -> Detector:  # fmt: skip
+    def from_preset(
+        cls,
+        name: str,
+        *,
+        backbones: dict[str, Any] | None = None,
+        checkpoints: Sequence[Any] | None = None,
+        device: str | torch.device | None = None,
+        **overrides: Any,
+    ) -> Detector:
         """The **untrained** detector of a report system: ``"system1"`` … ``"system4"`` (aliases ``"mef6-7m"``,
         ``"mef6-12m"``, ``"mef6-hyb"``, ``"mef5-7m"``; :func:`fisher_asd.preset`). :meth:`fit` trains its heads /
         LoRA and builds the banks.
@@ -213,9 +225,16 @@ class Detector:
         return det
 
     @classmethod
-    def from_pretrained(cls, path_or_hub_id: Any, *, backbones: dict[str, Any] | None = None,
-                        device: str | torch.device | None = None, revision: str | None = None,
-                        cache_dir: Any = None, local_files_only: bool | None = None) -> Detector:  # fmt: skip
+    def from_pretrained(
+        cls,
+        path_or_hub_id: Any,
+        *,
+        backbones: dict[str, Any] | None = None,
+        device: str | torch.device | None = None,
+        revision: str | None = None,
+        cache_dir: Any = None,
+        local_files_only: bool | None = None,
+    ) -> Detector:
         """A **fitted** detector written by :meth:`save_pretrained`: a local directory or a Hugging Face hub id
         (``"org/repo"``, ``"hf-hub:org/repo@rev"``) downloaded through ``huggingface_hub`` (offline-aware:
         ``HF_HUB_OFFLINE=1`` or ``local_files_only=True`` uses the local cache only).
@@ -226,8 +245,9 @@ class Detector:
         from .hub import resolve_detector
         from .persist import load_detector
 
-        directory = resolve_detector(path_or_hub_id, revision=revision, cache_dir=cache_dir,
-                                     local_files_only=local_files_only)  # fmt: skip
+        directory = resolve_detector(
+            path_or_hub_id, revision=revision, cache_dir=cache_dir, local_files_only=local_files_only
+        )
         return load_detector(cls, directory, backbones=backbones, device=device)
 
     # ------------------------------------------------------------------ embedding
@@ -290,9 +310,16 @@ class Detector:
                 idx = [i for i in range(n) if in_machines(machines[i], scope)]
                 if len(idx) < 2:
                     raise ValueError(f"stream {name!r}: fewer than 2 training clips in its scope {scope}")
-                self.history_[name] = train_stream(s, lambda ids, idx=idx: src.get([idx[j] for j in ids]), len(idx),
-                                                   sr, self.training, seed=self.seed, clip=self.clip,
-                                                   show_progress=self.show_progress)  # fmt: skip
+                self.history_[name] = train_stream(
+                    s,
+                    lambda ids, idx=idx: src.get([idx[j] for j in ids]),
+                    len(idx),
+                    sr,
+                    self.training,
+                    seed=self.seed,
+                    clip=self.clip,
+                    show_progress=self.show_progress,
+                )
         for m in dict.fromkeys(machines):
             rows = [i for i in range(n) if machines[i] == m]
             names = [s for s in self.streams if self.streams[s].config.scores_machine(m)]
@@ -331,8 +358,12 @@ class Detector:
     def training_scores(self, machine: str) -> np.ndarray:
         """Fused leave-one-out scores of the training clips of ``machine``, normalised as ``rank_norm`` does (both
         rank modes rank them within each training domain)."""
-        parts = {s: normalise_training(self.rank_norm, self.train_scores_[s][machine], self.banks_[s][machine],
-                                       ties=self.ties) for s in self._active(machine)}  # fmt: skip
+        parts = {
+            s: normalise_training(
+                self.rank_norm, self.train_scores_[s][machine], self.banks_[s][machine], ties=self.ties
+            )
+            for s in self._active(machine)
+        }
         return fuse(parts, self.weights)
 
     # ------------------------------------------------------------------ scoring
@@ -344,11 +375,13 @@ class Detector:
         return infer_domains(banks, {s: self.weights[s] for s in names}, emb, self.k, given)
 
     def _normalise(self, s: str, machine: str, raw: np.ndarray, domains: list[Any]) -> np.ndarray:
-        return normalise_scores(self.rank_norm, raw, domains, self.banks_[s][machine], self.train_scores_[s][machine],
-                                ties=self.ties)  # fmt: skip
+        return normalise_scores(
+            self.rank_norm, raw, domains, self.banks_[s][machine], self.train_scores_[s][machine], ties=self.ties
+        )
 
-    def score_details(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
-                      domain_policy: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def score_details(
+        self, waves: Any, sr: float, *, machine: Any, domain: Any = None, domain_policy: str | None = None
+    ) -> dict[str, Any]:
         """:meth:`score` with its intermediate values: ``{"score" [B], "domain" [B] (given or inferred, None =
         per machine), "raw" {stream: [B]}, "normalised" {stream: [B]}}`` (streams absent for a machine are NaN)."""
         sr = check_sr(sr)
@@ -379,8 +412,9 @@ class Detector:
                 out_dom[i] = d
         return {"score": score, "domain": out_dom, "raw": raw_all, "normalised": norm_all}
 
-    def score(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
-              domain_policy: str | None = None) -> np.ndarray:  # fmt: skip
+    def score(
+        self, waves: Any, sr: float, *, machine: Any, domain: Any = None, domain_policy: str | None = None
+    ) -> np.ndarray:
         """Anomaly scores float64 ``[B]`` (higher = more anomalous; a single 1-D clip gives ``[1]``).
 
         Rank normalisation (``rank_norm="transductive"``, the report's) ranks each stream's raw k-NN scores **per
@@ -400,14 +434,16 @@ class Detector:
 
     decision_function = score
 
-    def score_samples(self, waves: Any, sr: float, *, machine: Any, domain: Any = None,
-                      domain_policy: str | None = None) -> np.ndarray:  # fmt: skip
+    def score_samples(
+        self, waves: Any, sr: float, *, machine: Any, domain: Any = None, domain_policy: str | None = None
+    ) -> np.ndarray:
         """scikit-learn convention: the *negated* :meth:`score` (higher = more normal)."""
         return -self.score(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)
 
     # ------------------------------------------------------------------ thresholds
-    def set_threshold(self, threshold: float | None = None, *, percentile: float | None = None,
-                      machine: str | None = None) -> Detector:  # fmt: skip
+    def set_threshold(
+        self, threshold: float | None = None, *, percentile: float | None = None, machine: str | None = None
+    ) -> Detector:
         """Set the decision threshold of ``machine`` (default: every fitted machine) to a value, or to a percentile
         of the fused leave-one-out training scores (:meth:`training_scores`)."""
         if (threshold is None) == (percentile is None):
@@ -424,8 +460,16 @@ class Detector:
             self.thresholds_[m] = float(value)
         return self
 
-    def predict(self, waves: Any, sr: float, *, machine: Any, domain: Any = None, threshold: float | None = None,
-                domain_policy: str | None = None) -> np.ndarray:  # fmt: skip
+    def predict(
+        self,
+        waves: Any,
+        sr: float,
+        *,
+        machine: Any,
+        domain: Any = None,
+        threshold: float | None = None,
+        domain_policy: str | None = None,
+    ) -> np.ndarray:
         """1 (anomaly) where the score exceeds the threshold (``threshold`` or the machine's ``thresholds_``), else 0;
         int8 ``[B]``."""
         s = self.score(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)
@@ -445,5 +489,7 @@ class Detector:
         return save_detector(self, directory, save_backbones=save_backbones)
 
     def __repr__(self) -> str:
-        return (f"Detector(streams={list(self.streams)}, k={self.k}, rank_norm={self.rank_norm!r}, "
-                f"machines={self.machines_})")  # fmt: skip
+        return (
+            f"Detector(streams={list(self.streams)}, k={self.k}, rank_norm={self.rank_norm!r}, "
+            f"machines={self.machines_})"
+        )

@@ -18,8 +18,9 @@ __all__ = ["resolve_detector"]
 _ALLOW = ["detector.json", "*.safetensors", "indexes/**", "*.md"]
 
 
-def resolve_detector(path_or_hub_id: Any, *, revision: str | None = None, cache_dir: Any = None,
-                     local_files_only: bool | None = None) -> Path:  # fmt: skip
+def resolve_detector(
+    path_or_hub_id: Any, *, revision: str | None = None, cache_dir: Any = None, local_files_only: bool | None = None
+) -> Path:
     """A local directory with ``detector.json`` for ``path_or_hub_id`` (see the module docstring)."""
     from .presets import is_preset_name
 
@@ -45,9 +46,16 @@ def resolve_detector(path_or_hub_id: Any, *, revision: str | None = None, cache_
     from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
 
     try:
-        local = Path(snapshot_download(repo, revision=revision or rev, cache_dir=cache_dir,
-                                       local_files_only=bool(local_files_only), allow_patterns=_ALLOW,
-                                       library_name="fisher-signal"))  # fmt: skip
+        local = Path(
+            snapshot_download(
+                repo,
+                revision=revision or rev,
+                cache_dir=cache_dir,
+                local_files_only=bool(local_files_only),
+                allow_patterns=_ALLOW,
+                library_name="fisher-signal",
+            )
+        )
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
         raise FileNotFoundError(
             f"detector {repo!r} is not in the local Hugging Face cache and the hub cannot be reached (offline mode "

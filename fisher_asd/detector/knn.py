@@ -24,8 +24,9 @@ def l2_normalize(x: Any) -> np.ndarray:
     return _l2_normalize(as_matrix(x), zero="raise")
 
 
-def knn_distances(queries: Any, bank: Any, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None,
-                  **blocks: int) -> np.ndarray:
+def knn_distances(
+    queries: Any, bank: Any, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None, **blocks: int
+) -> np.ndarray:
     """The ``k`` smallest distances of every query to the bank, ascending, float64 ``[Q, k]``.
 
     ``exclude``: optional ``(query_ids [Q], row_owners [M, P])`` for leave-one-out (see :func:`fisher.search.knn.knn_search`).

@@ -39,8 +39,17 @@ from .train import TrainConfig
 __all__ = ["FORMAT", "load_detector", "save_detector"]
 
 FORMAT = "fisher_asd.detector/1"
-_SETTINGS = ("k", "rank_norm", "train_heads", "domain_policy", "ties", "threshold_percentile", "seed", "batch_size",
-             "index")
+_SETTINGS = (
+    "k",
+    "rank_norm",
+    "train_heads",
+    "domain_policy",
+    "ties",
+    "threshold_percentile",
+    "seed",
+    "batch_size",
+    "index",
+)
 
 
 def _random_init(config: StreamConfig) -> bool:
@@ -58,7 +67,9 @@ def save_detector(det: Any, directory: Any, *, save_backbones: str = "auto") -> 
         raise ValueError(f"save_backbones must be 'auto', 'all' or 'none', got {save_backbones!r}")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    trainable = {f"{n}/{k}": v.to(torch.float32) for n, s in det.streams.items() for k, v in s.trainable_state().items()}
+    trainable = {
+        f"{n}/{k}": v.to(torch.float32) for n, s in det.streams.items() for k, v in s.trainable_state().items()
+    }
     banks: dict[str, np.ndarray] = {}
     bank_map = []
     for n, per_machine in det.banks_.items():
@@ -86,9 +97,15 @@ def save_detector(det: Any, directory: Any, *, save_backbones: str = "auto") -> 
     manifest = {
         "format": FORMAT,
         "version": __version__,
-        "settings": {k: getattr(det, k) for k in _SETTINGS} | dict(det.bank_options)
-        | {"train_machines": det.train_machines, "whole_clips": det.whole_clips, "clip_samples": det.clip.samples,
-           "clip_crop": det.clip.crop, "clip_pad": det.clip.pad},
+        "settings": {k: getattr(det, k) for k in _SETTINGS}
+        | dict(det.bank_options)
+        | {
+            "train_machines": det.train_machines,
+            "whole_clips": det.whole_clips,
+            "clip_samples": det.clip.samples,
+            "clip_crop": det.clip.crop,
+            "clip_pad": det.clip.pad,
+        },
         "streams": [s.config.to_dict() for s in det.streams.values()],
         "instance_streams": det.instance_streams,
         "weights": det.weights,
@@ -136,8 +153,15 @@ def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | Non
     if "clip_samples" not in settings:  # saved before the clip-length policy: it scored whole clips
         settings["whole_clips"] = True
     training = {k: v for k, v in manifest["training"].items() if k != "segment_seconds"}  # legacy field
-    det = cls(configs, weights=manifest["weights"], training=TrainConfig.from_dict(training),
-              backbones=backbones, device=device, _backbone_states=states, **settings)  # fmt: skip
+    det = cls(
+        configs,
+        weights=manifest["weights"],
+        training=TrainConfig.from_dict(training),
+        backbones=backbones,
+        device=device,
+        _backbone_states=states,
+        **settings,
+    )
     for name, sr in manifest["head_sr"].items():
         det.streams[name].ensure_head(sr)
         det.head_sr_[name] = sr

@@ -44,7 +44,7 @@ __all__ = [
     "is_preset_name",
     "preset",
     "preset_names",
-]  # fmt: skip
+]
 
 #: DCASE 2026 Task 2 development machine types (``asd.md`` §5).
 DCASE2026_DEV = ("ToyCar", "ToyCarEmu", "bearingEmu", "fan", "gearboxEmu", "sliderEmu", "valveEmu")
@@ -59,8 +59,14 @@ DEFAULT_BACKBONES: dict[str, str | None] = {
     "ast": "MIT/ast-finetuned-audioset-10-10-0.4593",
     "beats": None,  # BEATs_iter3_plus_AS2M.pt (microsoft/unilm release), a local path
 }
-_ENCODER = {"clap": "clap", "wavlm": "wavlm", "beats_r16": "beats", "beats_r32": "beats", "clap_lora": "clap",
-            "ast": "ast"}  # fmt: skip
+_ENCODER = {
+    "clap": "clap",
+    "wavlm": "wavlm",
+    "beats_r16": "beats",
+    "beats_r32": "beats",
+    "clap_lora": "clap",
+    "ast": "ast",
+}
 _SETTINGS = {"k": 5, "rank_norm": "transductive", "train_heads": True}
 
 
@@ -88,8 +94,13 @@ class PresetStream:
 
     def config(self) -> StreamConfig:
         """A fresh :class:`StreamConfig` for :class:`~fisher_asd.detector.Detector`."""
-        return StreamConfig(name=self.name, encoder=self.encoder, location=self.location, mef=self.mef,
-                            train_machines=list(self.train_machines))  # fmt: skip
+        return StreamConfig(
+            name=self.name,
+            encoder=self.encoder,
+            location=self.location,
+            mef=self.mef,
+            train_machines=list(self.train_machines),
+        )
 
 
 @dataclass(frozen=True)
@@ -111,31 +122,76 @@ class DetectorPreset:
 
 def _stream(kind: str, scope: str) -> PresetStream:
     enc = _ENCODER[kind]
-    return PresetStream(name=kind, mef=kind, encoder=enc, scope=scope, train_machines=SCOPES[scope],
-                        checkpoint=f"{kind}@{scope}", location=DEFAULT_BACKBONES[enc])  # fmt: skip
+    return PresetStream(
+        name=kind,
+        mef=kind,
+        encoder=enc,
+        scope=scope,
+        train_machines=SCOPES[scope],
+        checkpoint=f"{kind}@{scope}",
+        location=DEFAULT_BACKBONES[enc],
+    )
 
 
-def _system(name: str, alias: str, description: str, beats: str, clap_lora_ast: str,
-            weights: Mapping[str, float]) -> DetectorPreset:  # fmt: skip
-    scope = {"clap": "7m", "wavlm": "7m", "beats_r16": beats, "beats_r32": beats, "clap_lora": clap_lora_ast,
-             "ast": clap_lora_ast}  # fmt: skip
-    return DetectorPreset(name=name, alias=alias, description=description,
-                          streams=tuple(_stream(k, scope[k]) for k in MEF_STREAMS), weights=weights)  # fmt: skip
+def _system(
+    name: str, alias: str, description: str, beats: str, clap_lora_ast: str, weights: Mapping[str, float]
+) -> DetectorPreset:
+    scope = {
+        "clap": "7m",
+        "wavlm": "7m",
+        "beats_r16": beats,
+        "beats_r32": beats,
+        "clap_lora": clap_lora_ast,
+        "ast": clap_lora_ast,
+    }
+    return DetectorPreset(
+        name=name,
+        alias=alias,
+        description=description,
+        streams=tuple(_stream(k, scope[k]) for k in MEF_STREAMS),
+        weights=weights,
+    )
 
 
 _PRESETS: dict[str, DetectorPreset] = {
     p.name: p
     for p in (
-        _system("system1", "mef6-7m", "System 1 (MEF6-7m): six streams, every checkpoint trained on the 7 dev machines",
-                "7m", "7m", MEF6_WEIGHTS),
-        _system("system2", "mef6-12m", "System 2 (MEF6-12m): BEATs, CLAP-LoRA and AST trained on all 12 machines "
-                "(CLAP, WavLM heads shared, 7 dev machines)", "12m", "12m", MEF6_WEIGHTS),
-        _system("system3", "mef6-hyb", "System 3 (MEF6-hyb): BEATs LoRA from 7-machine training, CLAP-LoRA and AST "
-                "from 12-machine training (CLAP, WavLM heads shared, 7 dev machines)", "7m", "12m", MEF6_WEIGHTS),
-        _system("system4", "mef5-7m", "System 4 (MEF5-7m): the System-1 checkpoints with the second weight set "
-                "(reduced AST contribution)", "7m", "7m", MEF5_WEIGHTS),
+        _system(
+            "system1",
+            "mef6-7m",
+            "System 1 (MEF6-7m): six streams, every checkpoint trained on the 7 dev machines",
+            "7m",
+            "7m",
+            MEF6_WEIGHTS,
+        ),
+        _system(
+            "system2",
+            "mef6-12m",
+            "System 2 (MEF6-12m): BEATs, CLAP-LoRA and AST trained on all 12 machines "
+            "(CLAP, WavLM heads shared, 7 dev machines)",
+            "12m",
+            "12m",
+            MEF6_WEIGHTS,
+        ),
+        _system(
+            "system3",
+            "mef6-hyb",
+            "System 3 (MEF6-hyb): BEATs LoRA from 7-machine training, CLAP-LoRA and AST "
+            "from 12-machine training (CLAP, WavLM heads shared, 7 dev machines)",
+            "7m",
+            "12m",
+            MEF6_WEIGHTS,
+        ),
+        _system(
+            "system4",
+            "mef5-7m",
+            "System 4 (MEF5-7m): the System-1 checkpoints with the second weight set (reduced AST contribution)",
+            "7m",
+            "7m",
+            MEF5_WEIGHTS,
+        ),
     )
-}  # fmt: skip
+}
 _ALIASES = {p.alias: p.name for p in _PRESETS.values()}
 _REMOVED = {
     "mef6-hybrid": "it routed machines between 7- and 12-machine streams; the report's System 3 is 'system3' "

@@ -21,8 +21,9 @@ from .ranknorm import ecdf_rank, rank_normalize
 __all__ = ["infer_domains", "normalise_scores", "normalise_training"]
 
 
-def normalise_scores(mode: str | None, raw: np.ndarray, domains: list[Any], bank: MemoryBank, loo: np.ndarray, *,
-                     ties: str = "average") -> np.ndarray:  # fmt: skip
+def normalise_scores(
+    mode: str | None, raw: np.ndarray, domains: list[Any], bank: MemoryBank, loo: np.ndarray, *, ties: str = "average"
+) -> np.ndarray:
     """Normalised scores ``[B]`` of one stream and machine; ``domains[i]`` is a name or ``None`` (per machine)."""
     if mode is None:
         return raw
@@ -44,8 +45,9 @@ def normalise_training(mode: str | None, loo: np.ndarray, bank: MemoryBank, *, t
     return loo if mode is None else rank_normalize(loo, bank.clip_domain, ties=ties)
 
 
-def infer_domains(banks: dict[str, MemoryBank], weights: dict[str, float], emb: dict[str, np.ndarray], k: int,
-                  given: list[Any]) -> list[Any]:  # fmt: skip
+def infer_domains(
+    banks: dict[str, MemoryBank], weights: dict[str, float], emb: dict[str, np.ndarray], k: int, given: list[Any]
+) -> list[Any]:
     """Fill the ``None`` entries of ``given`` with the nearest domain (see the module docstring)."""
     names = list(banks)
     domains = banks[names[0]].domains

@@ -112,8 +112,10 @@ class DetectorStream(nn.Module):
         own = dict(self.named_parameters())
         expected = set(self.trainable_state())
         if set(state) != expected:
-            raise KeyError(f"stream {self.name!r}: state keys differ: missing {sorted(expected - set(state))}, "
-                           f"unexpected {sorted(set(state) - expected)}")  # fmt: skip
+            raise KeyError(
+                f"stream {self.name!r}: state keys differ: missing {sorted(expected - set(state))}, "
+                f"unexpected {sorted(set(state) - expected)}"
+            )
         with torch.no_grad():
             for k, v in state.items():
                 own[k].copy_(v)
@@ -195,8 +197,9 @@ def build_streams(
     return streams, encoders
 
 
-def embed_streams(streams: dict[str, DetectorStream], clips: list[torch.Tensor], sr: float, names: Any,
-                  batch_size: int = 8) -> dict[str, np.ndarray]:  # fmt: skip
+def embed_streams(
+    streams: dict[str, DetectorStream], clips: list[torch.Tensor], sr: float, names: Any, batch_size: int = 8
+) -> dict[str, np.ndarray]:
     """Unit-norm float32 embeddings ``{stream: [B, D]}`` of ``names``; MEF streams share their frozen prefixes
     (:class:`fisher_asd.streams.mef.StreamSet`)."""
     out: dict[str, np.ndarray] = {}

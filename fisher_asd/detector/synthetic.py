@@ -17,9 +17,15 @@ DOMAIN_F0 = {"source": 200.0, "target": 260.0}
 
 
 def synthetic_clips(
-    n: int, *, anomaly: bool = False, domain: str = "source", sr: int = 16000, seconds: float = 1.0, fm: float = 30.0,
+    n: int,
+    *,
+    anomaly: bool = False,
+    domain: str = "source",
+    sr: int = 16000,
+    seconds: float = 1.0,
+    fm: float = 30.0,
     seed: int = 0,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """``n`` clips ``[n, round(seconds · sr)]`` float32 of the synthetic machine (see the module docstring)."""
     if domain not in DOMAIN_F0:
         raise ValueError(f"domain must be one of {sorted(DOMAIN_F0)}, got {domain!r}")

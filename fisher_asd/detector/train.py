@@ -98,8 +98,10 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         if "segment_seconds" in data:
-            raise ValueError("TrainConfig.segment_seconds was replaced by the detector's clip-length policy: "
-                             "Detector(clip_samples=...) (samples at 16 kHz, default 160,000 = 10 s)")
+            raise ValueError(
+                "TrainConfig.segment_seconds was replaced by the detector's clip-length policy: "
+                "Detector(clip_samples=...) (samples at 16 kHz, default 160,000 = 10 s)"
+            )
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown TrainConfig fields {unknown}; allowed: {sorted(known)}")
@@ -161,8 +163,9 @@ def train_stream(
         raise ValueError(f"stream {stream.name!r}: contrastive training needs at least 2 clips, got {n_clips}")
     for p in params:
         p.requires_grad_(True)
-    gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, zlib.crc32(stream.name.encode())])
-                                            .generate_state(1)[0]))  # fmt: skip
+    gen = torch.Generator().manual_seed(
+        int(np.random.SeedSequence([seed, zlib.crc32(stream.name.encode())]).generate_state(1)[0])
+    )
     native = stream.native_rate(sr)
     clip = clip or ClipLength()
     aug_sr = float(config.augment_sr)
@@ -173,8 +176,13 @@ def train_stream(
     val_idx, train_idx = order[:n_val], order[n_val:]
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     stream.eval()
-    history: dict[str, Any] = {"epochs": [], "best_epoch": None, "stopped": "max_epochs", "n_train": len(train_idx),
-                               "n_val": n_val}  # fmt: skip
+    history: dict[str, Any] = {
+        "epochs": [],
+        "best_epoch": None,
+        "stopped": "max_epochs",
+        "n_train": len(train_idx),
+        "n_val": n_val,
+    }
     best, best_state, stale = -math.inf, None, 0
     n_batches = len(_batches(len(train_idx), config.batch_size))
     total = config.epochs * n_batches
@@ -189,12 +197,30 @@ def train_stream(
             for lo, hi in _batches(len(perm), config.batch_size):
                 idx = perm[lo:hi]
                 x = fixed_clips(clips(idx), sr, aug_sr, clip, stream.name)
-                views = [to_native(contrastive_view(x, aug_sr, generator=gen, noise_std=config.noise_std,
-                                                    gain_db=config.gain_db, drop_seconds=config.drop_seconds),
-                                   aug_sr, native, stream.name) for _ in range(2)]  # fmt: skip
+                views = [
+                    to_native(
+                        contrastive_view(
+                            x,
+                            aug_sr,
+                            generator=gen,
+                            noise_std=config.noise_std,
+                            gain_db=config.gain_db,
+                            drop_seconds=config.drop_seconds,
+                        ),
+                        aug_sr,
+                        native,
+                        stream.name,
+                    )
+                    for _ in range(2)
+                ]
                 v1, v2 = views
-                loss, part = contrastive_loss(stream(v1, native), stream(v2, native), tau=config.tau,
-                                              var_weight=config.var_weight, var_target=config.var_target)
+                loss, part = contrastive_loss(
+                    stream(v1, native),
+                    stream(v2, native),
+                    tau=config.tau,
+                    var_weight=config.var_weight,
+                    var_target=config.var_target,
+                )
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -203,8 +229,11 @@ def train_stream(
                     parts[k] += part[k] / n_batches
                 bar.update(1)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.3f}")
-            record: dict[str, Any] = {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"),
-                                      **parts}  # fmt: skip
+            record: dict[str, Any] = {
+                "epoch": epoch + 1,
+                "loss": float(np.mean(losses)) if losses else float("nan"),
+                **parts,
+            }
             state = stream.trainable_state()
             if ckpt is not None:
                 _save(state, ckpt / f"epoch_{epoch + 1:02d}.safetensors")

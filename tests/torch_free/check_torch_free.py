@@ -22,14 +22,16 @@ def main(folder: Path) -> int:
     import fisher
 
     ref = np.load(folder / "reference.npz")
-    clips = sorted(k[len("wave__"):] for k in ref.files if k.startswith("wave__"))
+    clips = sorted(k[len("wave__") :] for k in ref.files if k.startswith("wave__"))
     worst = 0.0
     for scale in ("tiny", "small"):
         model = fisher.OnnxFisher(folder / f"{scale}.onnx")
         for cid in clips:
             wave, sr = ref[f"wave__{cid}"], int(ref[f"sr__{cid}"])
-            for key, kwargs in ((f"feat__{scale}__{cid}", {}),
-                                (f"feat_none__{scale}__{cid}", {"pool": "none", "pad_frames": True})):
+            for key, kwargs in (
+                (f"feat__{scale}__{cid}", {}),
+                (f"feat_none__{scale}__{cid}", {"pool": "none", "pad_frames": True}),
+            ):
                 out = model.embed(wave, sr, **kwargs)
                 diff = float(np.abs(out - ref[key]).max()) if out.shape == ref[key].shape else float("inf")
                 worst = max(worst, diff)

@@ -31,12 +31,16 @@ __all__ = ["DcaseResult", "as_domains", "evaluate", "metric_names", "section_met
 
 
 _SUBSET_TEXT = {
-    (False, "auc"): "all clips", (False, "pauc"): "all clips",
-    (False, "auc_source"): "source clips", (False, "pauc_source"): "source clips",
-    (False, "auc_target"): "target clips", (False, "pauc_target"): "target clips",
-    (True, "auc_source"): "source normals + all anomalies", (True, "auc_target"): "target normals + all anomalies",
+    (False, "auc"): "all clips",
+    (False, "pauc"): "all clips",
+    (False, "auc_source"): "source clips",
+    (False, "pauc_source"): "source clips",
+    (False, "auc_target"): "target clips",
+    (False, "pauc_target"): "target clips",
+    (True, "auc_source"): "source normals + all anomalies",
+    (True, "auc_target"): "target normals + all anomalies",
     (True, "pauc"): "all clips",
-}  # fmt: skip
+}
 
 
 def metric_names(year: int) -> tuple[str, ...]:
@@ -92,9 +96,11 @@ def section_metrics(
         tgt = as_domains(domains, y.size)
         if year == 2021:
             subsets = {
-                "auc_source": ("auc", ~tgt), "pauc_source": ("pauc", ~tgt),
-                "auc_target": ("auc", tgt), "pauc_target": ("pauc", tgt),
-            }  # fmt: skip
+                "auc_source": ("auc", ~tgt),
+                "pauc_source": ("pauc", ~tgt),
+                "auc_target": ("auc", tgt),
+                "pauc_target": ("pauc", tgt),
+            }
         else:
             anom = y == 1
             subsets = {"auc_source": ("auc", ~tgt | anom), "auc_target": ("auc", tgt | anom), "pauc": ("pauc", None)}

@@ -9,9 +9,13 @@ from fisher.eval.dcase.metrics import DcaseResult
 __all__ = ["format_result", "format_table"]
 
 _TITLES = {
-    "auc": "AUC", "pauc": "pAUC", "auc_source": "AUC_s", "auc_target": "AUC_t",
-    "pauc_source": "pAUC_s", "pauc_target": "pAUC_t",
-}  # fmt: skip
+    "auc": "AUC",
+    "pauc": "pAUC",
+    "auc_source": "AUC_s",
+    "auc_target": "AUC_t",
+    "pauc_source": "pAUC_s",
+    "pauc_target": "pAUC_t",
+}
 
 
 def _pct(x: float | None) -> str:

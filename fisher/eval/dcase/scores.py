@@ -150,8 +150,9 @@ def write_score_files(
     groups: dict[str, list[str]] = {}
     seen: set[tuple[str, str]] = set()
     for i in range(n):
-        target = score_file_name(str(machine[i]), int(section[i]), year, kind=kind,
-                                 domain=str(domain[i]) if year == 2021 else None)  # fmt: skip
+        target = score_file_name(
+            str(machine[i]), int(section[i]), year, kind=kind, domain=str(domain[i]) if year == 2021 else None
+        )
         if not names[i] or any(c in names[i] for c in ',"\n\r'):
             raise ValueError(f"clip name {names[i]!r} is empty or contains a comma, quote or newline")
         if (target, names[i]) in seen:

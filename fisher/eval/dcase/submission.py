@@ -102,6 +102,12 @@ def evaluate_submission(
     """Metrics of a submission folder (one subset, e.g. the dev or the eval scores) - see :func:`fisher.eval.dcase.evaluate`."""
     sub = load_submission(directory, year, ground_truth=ground_truth)
     return evaluate(
-        sub.machine, sub.section, np.array(sub.label), np.array(sub.score), sub.domain,
-        year=year, max_fpr=max_fpr, undefined=undefined,
-    )  # fmt: skip
+        sub.machine,
+        sub.section,
+        np.array(sub.label),
+        np.array(sub.score),
+        sub.domain,
+        year=year,
+        max_fpr=max_fpr,
+        undefined=undefined,
+    )

@@ -106,9 +106,14 @@ def anomaly_scores(
         if test.size == 0:
             continue
         where = f"subset {sub!r} machine {mach!r} section {sec:02d}"
-        banks = {"score": train} if not split_banks else {
-            "score_source": train[~target[train]], "score_target": train[target[train]],
-        }  # fmt: skip
+        banks = (
+            {"score": train}
+            if not split_banks
+            else {
+                "score_source": train[~target[train]],
+                "score_target": train[target[train]],
+            }
+        )
         for name, bank in banks.items():
             if bank.size == 0:
                 what = "train clips" if name == "score" else f"{name[6:]}-domain train clips"

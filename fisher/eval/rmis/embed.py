@@ -71,8 +71,15 @@ def embed_files(
     for src in tqdm(sources, desc=desc, unit="file", disable=not show_progress):
         path = Path(src.path)
         channel, sr_override = getattr(src, "channel", None), getattr(src, "sr", None)
-        settings = {"channel": str(channel), "sr": sr_override, "window_s": window_s, "segment_s": segment_s,
-                    "resample_to": resample_to, "resampler": DEFAULT_METHOD, "reader": READER_VERSION}  # fmt: skip
+        settings = {
+            "channel": str(channel),
+            "sr": sr_override,
+            "window_s": window_s,
+            "segment_s": segment_s,
+            "resample_to": resample_to,
+            "resampler": DEFAULT_METHOD,
+            "reader": READER_VERSION,
+        }
         cfile = _cache_file(cache, key, path, settings) if cache is not None else None
         if cfile is not None and cfile.is_file():
             out.append(np.load(cfile))

@@ -26,9 +26,14 @@ import numpy as np
 from fisher.eval.rmis.knn import as_embeddings, cosine_knn
 
 __all__ = [
-    "FaultResult", "fault_diagnosis", "knn_classify", "knn_logits", "macro_accuracy", "sealed_split",
+    "FaultResult",
+    "fault_diagnosis",
+    "knn_classify",
+    "knn_logits",
+    "macro_accuracy",
+    "sealed_split",
     "split_ratio_curve",
-]  # fmt: skip
+]
 
 MAX_REDRAWS = 200
 
@@ -116,9 +121,16 @@ def _check_groups(groups: np.ndarray, y: np.ndarray) -> None:
 
 
 def fault_diagnosis(
-    embeddings: Any, labels: Any, groups: Any, *, test_size: float = 0.5, runs: int = 10, seed: int = 111,
-    k: int = 5, classes: Any = None,
-) -> FaultResult:  # fmt: skip
+    embeddings: Any,
+    labels: Any,
+    groups: Any,
+    *,
+    test_size: float = 0.5,
+    runs: int = 10,
+    seed: int = 111,
+    k: int = 5,
+    classes: Any = None,
+) -> FaultResult:
     """Run the sealed-split k-NN protocol. ``embeddings [N, D]``, ``labels`` / ``groups`` of length ``N``;
     ``classes`` fixes the class order (ties break to the lower index; default: sorted labels)."""
     emb = as_embeddings(embeddings)
@@ -139,9 +151,18 @@ def fault_diagnosis(
 
 
 def split_ratio_curve(
-    embeddings: Any, labels: Any, groups: Any, *, test_sizes: Any = None, runs: int = 10, seed: int = 111, k: int = 5,
-    classes: Any = None, method: str = "simpson", rounding: bool = False,
-) -> dict[str, Any]:  # fmt: skip
+    embeddings: Any,
+    labels: Any,
+    groups: Any,
+    *,
+    test_sizes: Any = None,
+    runs: int = 10,
+    seed: int = 111,
+    k: int = 5,
+    classes: Any = None,
+    method: str = "simpson",
+    rounding: bool = False,
+) -> dict[str, Any]:
     """Mean macro accuracy per train fraction and the area under that curve (percent).
 
     Returns:

@@ -18,8 +18,10 @@ def format_ad_report(report: AdReport) -> str:
             parts.append(format_result(res, title=f"[{sub}]"))
     if report.dataset_score is not None:
         rule = "arithmetic" if report.year == 2020 else "harmonic"
-        parts.append(f"RMIS dataset score ({rule} mean of subsets): {report.dataset_score:.4f} "
-                     f"(RMIS-rounded {report.rmis_score:.2f})")  # fmt: skip
+        parts.append(
+            f"RMIS dataset score ({rule} mean of subsets): {report.dataset_score:.4f} "
+            f"(RMIS-rounded {report.rmis_score:.2f})"
+        )
     return "\n\n".join(parts)
 
 

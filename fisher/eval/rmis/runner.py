@@ -54,10 +54,13 @@ class AdReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "task": "anomaly_detection", "year": self.year, "encoder": self.encoder,
+            "task": "anomaly_detection",
+            "year": self.year,
+            "encoder": self.encoder,
             "subsets": {s: (r.to_dict() if r is not None else None) for s, r in self.results.items()},
-            "dataset_score": self.dataset_score, "rmis_score": self.rmis_score,
-        }  # fmt: skip
+            "dataset_score": self.dataset_score,
+            "rmis_score": self.rmis_score,
+        }
 
 
 def run_anomaly_detection(
@@ -91,21 +94,39 @@ def run_anomaly_detection(
     clips = [
         c for sub, root in roots.items() for c in scan_dcase(root, subset=sub, year=year, ground_truth=gts.get(sub))
     ]
-    embs = embed_files([_Source(c.path, channel) for c in clips], enc, window_s=window_s, cache_dir=cache_dir,
-                       show_progress=show_progress, desc=f"embedding ({_encoder_name(enc)})")  # fmt: skip
+    embs = embed_files(
+        [_Source(c.path, channel) for c in clips],
+        enc,
+        window_s=window_s,
+        cache_dir=cache_dir,
+        show_progress=show_progress,
+        desc=f"embedding ({_encoder_name(enc)})",
+    )
     out = anomaly_scores(
-        np.concatenate(embs), subset=[c.subset for c in clips], machine=[c.machine for c in clips],
-        section=[c.section for c in clips], split=[c.split for c in clips],
-        domain=[c.domain for c in clips], year=year, k=k, normalize=normalize,
-    )  # fmt: skip
+        np.concatenate(embs),
+        subset=[c.subset for c in clips],
+        machine=[c.machine for c in clips],
+        section=[c.section for c in clips],
+        split=[c.split for c in clips],
+        domain=[c.domain for c in clips],
+        year=year,
+        k=k,
+        normalize=normalize,
+    )
     results: dict[str, DcaseResult | None] = {}
     for sub in roots:
         idx = [i for i, c in enumerate(clips) if c.subset == sub and c.split == "test"]
         test = [clips[i] for i in idx]
         if scores_dir is not None:
-            write_score_files(Path(scores_dir) / sub, file=[c.path.name for c in test], value=out["score"][idx],
-                              machine=[c.machine for c in test], section=[c.section for c in test], year=year,
-                              domain=[c.domain or "source" for c in test])  # fmt: skip
+            write_score_files(
+                Path(scores_dir) / sub,
+                file=[c.path.name for c in test],
+                value=out["score"][idx],
+                machine=[c.machine for c in test],
+                section=[c.section for c in test],
+                year=year,
+                domain=[c.domain or "source" for c in test],
+            )
         known = bool(test) and all(c.label is not None and (year == 2020 or c.domain is not None) for c in test)
         results[sub] = None
         if known:
@@ -135,11 +156,19 @@ class FdReport:
     def to_dict(self) -> dict[str, Any]:
         r = self.result
         return {
-            "task": "fault_diagnosis", "dataset": self.name, "encoder": self.encoder, "n_items": self.n_items,
-            "n_groups": self.n_groups, "classes": [str(c) for c in r.classes], "accuracy_per_run": r.accuracy.tolist(),
-            "seeds": r.seeds, "score": r.score, "rmis_score": r.rmis_score, "curve": self.curve,
+            "task": "fault_diagnosis",
+            "dataset": self.name,
+            "encoder": self.encoder,
+            "n_items": self.n_items,
+            "n_groups": self.n_groups,
+            "classes": [str(c) for c in r.classes],
+            "accuracy_per_run": r.accuracy.tolist(),
+            "seeds": r.seeds,
+            "score": r.score,
+            "rmis_score": r.rmis_score,
+            "curve": self.curve,
             "settings": self.settings,
-        }  # fmt: skip
+        }
 
 
 def run_fault_diagnosis(
@@ -182,6 +211,13 @@ def run_fault_diagnosis(
     x = np.concatenate(embs)
     result = fault_diagnosis(x, labels, groups, test_size=test_size, runs=runs, seed=seed, k=k)
     cur = split_ratio_curve(x, labels, groups, runs=runs, seed=seed, k=k) if curve else None
-    settings = {"test_size": test_size, "runs": runs, "seed": seed, "k": k, "window_s": window_s,
-                "segment_s": segment_s, "resample_to": resample_to}  # fmt: skip
+    settings = {
+        "test_size": test_size,
+        "runs": runs,
+        "seed": seed,
+        "k": k,
+        "window_s": window_s,
+        "segment_s": segment_s,
+        "resample_to": resample_to,
+    }
     return FdReport(name, _encoder_name(enc), x.shape[0], len(set(groups)), result, cur, settings)
