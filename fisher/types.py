@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # torch stays optional: the torch-free ONNX runtime imports this module
+    import torch
 
 __all__ = ["ArrayLike", "PathLike", "SampleRate", "WaveLike"]
 
-ArrayLike: TypeAlias = np.ndarray | torch.Tensor | Sequence[float] | Sequence[Sequence[float]]
+# The aliases that mention torch are string forward references, so importing this module never imports torch.
+ArrayLike: TypeAlias = "np.ndarray | torch.Tensor | Sequence[float] | Sequence[Sequence[float]]"
 WaveLike: TypeAlias = (
-    np.ndarray | torch.Tensor | Sequence[float] | Sequence[np.ndarray | torch.Tensor | Sequence[float]]
+    "np.ndarray | torch.Tensor | Sequence[float] | Sequence[np.ndarray | torch.Tensor | Sequence[float]]"
 )
 PathLike: TypeAlias = str | os.PathLike
 SampleRate: TypeAlias = int | float

@@ -17,6 +17,9 @@ Any cycle fails the test, and the message prints it (``a -> b -> a``).
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,3 +115,24 @@ def test_no_import_cycles():
 def test_short_top_level():
     top = sorted(p.name for p in (ROOT / "fisher").glob("*.py"))
     assert len(top) <= MAX_TOP_LEVEL_MODULES, f"{len(top)} modules directly under fisher/: {top}"
+
+
+def test_types_import_without_torch():
+    """``fisher.types`` is a torch-free leaf: the torch-free ONNX runtime and ``fisher.signals.checks`` can use it."""
+    code = (
+        "import sys; sys.modules['torch'] = None\n"  # any `import torch` now raises ImportError
+        "import fisher.types as t\n"
+        "assert set(t.__all__) == {'ArrayLike', 'PathLike', 'SampleRate', 'WaveLike'}\n"
+        "import fisher.signals.checks, fisher.model.framing\n"
+        "print('ok')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT.parent,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ok"
