@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fisher.hub.registry import list_models, packaged_path
 
-__all__ = ["parse_hub_id", "pinned_revision", "resolve"]
+__all__ = ["download_snapshot", "parse_hub_id", "pinned_revision", "resolve"]
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _ALLOW = ["*.json", "*.safetensors", "*.bin", "*.pt", "*.pth", "*.py", "*.md"]
@@ -75,6 +75,45 @@ def pinned_revision(repo: str) -> str | None:
 
 
 def _download(repo: str, revision: str | None, cache_dir: str | Path | None, local_files_only: bool | None) -> Path:
+    return download_snapshot(
+        repo,
+        revision=revision,
+        cache_dir=cache_dir,
+        local_files_only=local_files_only,
+        allow_patterns=_ALLOW,
+        what="FISHER weights",
+        advice=(
+            ". Download them once on a connected machine, or pass a local path (a directory from save_pretrained / "
+            "`fisher convert`, or the official .pt file)."
+        ),
+    )
+
+
+def download_snapshot(
+    repo: str,
+    *,
+    revision: str | None,
+    cache_dir: str | Path | None,
+    local_files_only: bool | None,
+    allow_patterns: list[str],
+    what: str,
+    advice: str,
+) -> Path:
+    """``huggingface_hub.snapshot_download`` of ``allow_patterns`` from ``repo`` → the local snapshot directory.
+
+    Args:
+        repo: hub repository id ``org/repo``.
+        revision: branch, tag or commit (``None``: the default branch).
+        cache_dir: Hugging Face cache directory (``None``: ``HF_HUB_CACHE``).
+        local_files_only: never touch the network (``None`` counts as ``False``).
+        allow_patterns: the files to fetch.
+        what: what the repository holds, for the error message (``"FISHER weights"``, ``"detector"``).
+        advice: the rest of the error message after "(offline mode or no network)", punctuation included.
+    Returns:
+        The snapshot directory.
+    Raises:
+        FileNotFoundError: the snapshot is not cached and the hub cannot be reached.
+    """
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
 
@@ -85,13 +124,12 @@ def _download(repo: str, revision: str | None, cache_dir: str | Path | None, loc
                 revision=revision,
                 cache_dir=cache_dir,
                 local_files_only=bool(local_files_only),
-                allow_patterns=_ALLOW,
+                allow_patterns=allow_patterns,
                 library_name="fisher-signal",
             )
         )
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
         raise FileNotFoundError(
-            f"FISHER weights {repo!r} are not in the local Hugging Face cache and the hub cannot be reached "
-            f"(offline mode or no network). Download them once on a connected machine, or pass a local path "
-            f"(a directory from save_pretrained / `fisher convert`, or the official .pt file). Cause: {err}"
+            f"{what} {repo!r} is not in the local Hugging Face cache and the hub cannot be reached (offline mode or "
+            f"no network){advice} Cause: {err}"
         ) from err

@@ -36,31 +36,21 @@ def resolve_detector(
             f"Detector.from_preset({text!r}, backbones={{...}}) and fit it; from_pretrained loads a directory written "
             "by save_pretrained or a hub repository holding one"
         )
-    from fisher.hub.resolve import parse_hub_id
+    from fisher.hub.resolve import download_snapshot, parse_hub_id
 
     parsed = parse_hub_id(text) if isinstance(path_or_hub_id, str) else None
     if parsed is None:
         raise FileNotFoundError(f"{text!r} is neither a detector directory nor a hub id (org/repo)")
     repo, rev = parsed
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
-
-    try:
-        local = Path(
-            snapshot_download(
-                repo,
-                revision=revision or rev,
-                cache_dir=cache_dir,
-                local_files_only=bool(local_files_only),
-                allow_patterns=_ALLOW,
-                library_name="fisher-signal",
-            )
-        )
-    except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
-        raise FileNotFoundError(
-            f"detector {repo!r} is not in the local Hugging Face cache and the hub cannot be reached (offline mode "
-            f"or no network); download it once on a connected machine or pass a local directory. Cause: {err}"
-        ) from err
+    local = download_snapshot(
+        repo,
+        revision=revision or rev,
+        cache_dir=cache_dir,
+        local_files_only=local_files_only,
+        allow_patterns=_ALLOW,
+        what="detector",
+        advice="; download it once on a connected machine or pass a local directory.",
+    )
     if not (local / "detector.json").is_file():
         raise FileNotFoundError(f"hub repository {repo!r} holds no detector.json (not a saved fisher_asd detector)")
     return local
