@@ -12,6 +12,7 @@ rounding of the mean (≤ 1e-5) while peak memory depends only on ``batch_size``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,19 @@ def _iter_reader(
         yield times, pool_bands(vecs, pool).numpy()
 
 
+@contextmanager
+def _open_reader(
+    path: str | Path, channel: int | str, key: str | None, sr: float | None, pool: str, batch_size: int
+) -> Iterator[SignalReader]:
+    """Check the options of :func:`iter_file_windows` / :func:`embed_file`, then open the reader (closed on exit)."""
+    check_options(pool, "chunk", False, batch_size)
+    reader = SignalReader(path, channel=channel, key=key, sr=sr)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
 def iter_file_windows(
     model: torch.nn.Module,
     path: str | Path,
@@ -126,12 +140,8 @@ def iter_file_windows(
     Arguments as :class:`SignalReader` (``channel``, ``key``, ``sr``) and :meth:`Fisher.embed` (``pool``,
     ``batch_size`` = windows per forward pass and per read block, ``precision``, ``device``).
     """
-    check_options(pool, "chunk", False, batch_size)
-    reader = SignalReader(path, channel=channel, key=key, sr=sr)
-    try:
+    with _open_reader(path, channel, key, sr, pool, batch_size) as reader:
         yield from _iter_reader(model, reader, pool, batch_size, precision, device)
-    finally:
-        reader.close()
 
 
 def embed_file(
@@ -147,12 +157,8 @@ def embed_file(
     device: Any = None,
 ) -> FileEmbedding:
     """Embed a whole recording window by window (bounded memory); see :func:`iter_file_windows`."""
-    check_options(pool, "chunk", False, batch_size)
-    reader = SignalReader(path, channel=channel, key=key, sr=sr)
-    try:
+    with _open_reader(path, channel, key, sr, pool, batch_size) as reader:
         parts = list(_iter_reader(model, reader, pool, batch_size, precision, device))
-    finally:
-        reader.close()
     windows = np.concatenate([w for _, w in parts])
     mean = windows.astype(np.float64).mean(axis=0).astype(np.float32)
     return FileEmbedding(
