@@ -25,6 +25,7 @@ from fisher.extras import require_scale
 from fisher.files import atomic_write_path
 from fisher.search.index import VectorIndex, index_spec, register_backend, write_manifest
 from fisher.search.knn import as_matrix, check_k, l2_normalize
+from fisher.types import ArrayLike
 
 __all__ = ["FaissIndex", "default_nlist"]
 
@@ -38,7 +39,7 @@ def default_nlist(n: int) -> int:
     return max(1, min(round(math.sqrt(n)), n // 39))
 
 
-def _unit32(x: Any, name: str, dim: int | None) -> np.ndarray:
+def _unit32(x: ArrayLike, name: str, dim: int | None) -> np.ndarray:
     return np.ascontiguousarray(l2_normalize(as_matrix(x, name, dim, dtype=np.float32)), dtype=np.float32)
 
 
@@ -79,7 +80,7 @@ class FaissIndex(VectorIndex):
             self._index.cp.seed = o["seed"]
         self.dim = dim
 
-    def train(self, vectors: Any) -> FaissIndex:
+    def train(self, vectors: ArrayLike) -> FaissIndex:
         """Train the IVF cells on ``[N, D]`` vectors (``N >= nlist``); other backends need no training."""
         x = _unit32(vectors, "training vectors", self.dim)
         if self._index is None:
@@ -90,7 +91,7 @@ class FaissIndex(VectorIndex):
             self._index.train(x)
         return self
 
-    def add(self, vectors: Any) -> FaissIndex:
+    def add(self, vectors: ArrayLike) -> FaissIndex:
         """Append rows ``[N, D]`` (an untrained IVF index is trained on them first)."""
         x = _unit32(vectors, "vectors", self.dim)
         if self._index is None or not self._index.is_trained:
@@ -99,7 +100,7 @@ class FaissIndex(VectorIndex):
         return self
 
     # ------------------------------------------------------------------ searching
-    def search(self, queries: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: ArrayLike, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``k`` nearest rows per query: ``(distances float64 [Q, k], ids int64 [Q, k])``, ascending."""
         k = check_k(k)
         if self._index is None or len(self) == 0:

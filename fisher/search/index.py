@@ -26,6 +26,7 @@ import numpy as np
 
 from fisher.files import atomic_write, read_json_manifest, write_json_manifest
 from fisher.search.knn import BANK_BLOCK, METRICS, QUERY_BLOCK, as_matrix, knn_search
+from fisher.types import ArrayLike
 
 __all__ = [
     "BACKENDS",
@@ -77,7 +78,7 @@ def index_spec(spec: Any) -> dict[str, Any]:
     return out
 
 
-def is_exact_default(spec: Any) -> bool:
+def is_exact_default(spec: str | dict[str, Any]) -> bool:
     """Whether ``spec`` is the default exact float64 search (callers then keep their original code path)."""
     return index_spec(spec) == index_spec("exact")
 
@@ -102,7 +103,7 @@ def _backend(name: str) -> tuple[Callable[..., Any] | None, Callable[[Path, dict
     return _REGISTRY[name]
 
 
-def make_index(spec: Any = "exact", *, metric: str = "l2") -> VectorIndex:
+def make_index(spec: str | dict[str, Any] = "exact", *, metric: str = "l2") -> VectorIndex:
     """An empty index for ``spec`` and ``metric`` (``"l2"`` or ``"cosine"``)."""
     full = index_spec(spec)
     options = {k: v for k, v in full.items() if k != "backend"}
@@ -110,7 +111,7 @@ def make_index(spec: Any = "exact", *, metric: str = "l2") -> VectorIndex:
     return create(full["backend"], metric, **options)
 
 
-def build_index(vectors: Any, spec: Any = "exact", *, metric: str = "l2") -> VectorIndex:
+def build_index(vectors: ArrayLike, spec: str | dict[str, Any] = "exact", *, metric: str = "l2") -> VectorIndex:
     """:func:`make_index` then ``add(vectors)`` (``[N, D]``)."""
     return make_index(spec, metric=metric).add(vectors)
 
@@ -147,10 +148,10 @@ class VectorIndex:
         self.metric = metric
         self.dim = None
 
-    def add(self, vectors: Any) -> VectorIndex:
+    def add(self, vectors: ArrayLike) -> VectorIndex:
         raise NotImplementedError
 
-    def search(self, queries: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: ArrayLike, k: int) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
     def save(self, directory: str | Path) -> Path:
@@ -205,7 +206,7 @@ class ExactIndex(VectorIndex):
             self._chunks = [self._vectors]
         return self._vectors
 
-    def add(self, vectors: Any) -> ExactIndex:
+    def add(self, vectors: ArrayLike) -> ExactIndex:
         """Append rows ``[N, D]`` (copied; their ids continue from ``len(self)``)."""
         arr = as_matrix(vectors, "vectors", self.dim, dtype=self._dtype)
         if not isinstance(vectors, np.ndarray) or np.may_share_memory(arr, vectors):
@@ -216,7 +217,7 @@ class ExactIndex(VectorIndex):
         return self
 
     def search(
-        self, queries: Any, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None
+        self, queries: ArrayLike, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """``k`` nearest rows per query; ``exclude`` = leave-one-out ``(query_ids, row_owners)`` as in ``knn_search``."""
         return knn_search(

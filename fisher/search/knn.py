@@ -22,12 +22,12 @@ Metrics:
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+import numpy.typing as npt
 
 from fisher.search.knn32 import search_float32
 from fisher.search.vectors import as_matrix, check_k, l2_normalize
+from fisher.types import ArrayLike
 
 __all__ = ["METRICS", "as_matrix", "check_k", "knn_search", "l2_normalize"]
 
@@ -43,13 +43,13 @@ def _block_distances(q: np.ndarray, qq: np.ndarray, b: np.ndarray, bb: np.ndarra
 
 
 def knn_search(
-    queries: Any,
-    bank: Any,
+    queries: ArrayLike,
+    bank: ArrayLike,
     k: int,
     *,
     metric: str = "l2",
     exclude: tuple[np.ndarray, np.ndarray] | None = None,
-    dtype: Any = np.float64,
+    dtype: npt.DTypeLike = np.float64,
     query_block: int = QUERY_BLOCK,
     bank_block: int = BANK_BLOCK,
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ global top-``k`` for exact shards); a single key searches that shard; a list giv
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 from fisher.files import atomic_write
 from fisher.search.index import index_spec, load_index, make_index, read_manifest, register_backend, write_manifest
 from fisher.search.knn import as_matrix, check_k
+from fisher.types import ArrayLike
 
 __all__ = ["ShardedIndex"]
 
@@ -52,7 +54,7 @@ class ShardedIndex:
 
     backend = "sharded"
 
-    def __init__(self, spec: Any = "exact", *, metric: str = "l2") -> None:
+    def __init__(self, spec: str | dict[str, Any] = "exact", *, metric: str = "l2") -> None:
         self.spec = index_spec(spec)
         make_index(self.spec, metric=metric)  # validates metric / spec (and the extra) up front
         self.metric = metric
@@ -65,7 +67,7 @@ class ShardedIndex:
     def keys(self) -> list[Any]:
         return list(self.shards)
 
-    def ids(self, key: Any) -> np.ndarray:
+    def ids(self, key: Hashable) -> np.ndarray:
         """Global row ids of shard ``key`` (int64, in the shard's row order)."""
         parts = self._ids[_key(key)]
         if len(parts) > 1:
@@ -75,7 +77,7 @@ class ShardedIndex:
     def __len__(self) -> int:
         return self._n
 
-    def add(self, vectors: Any, keys: Any) -> ShardedIndex:
+    def add(self, vectors: ArrayLike, keys: Hashable | Sequence[Hashable]) -> ShardedIndex:
         """Append rows ``[N, D]`` with one key or ``N`` keys."""
         x = as_matrix(
             vectors,
@@ -99,13 +101,15 @@ class ShardedIndex:
         self.dim = int(x.shape[1])
         return self
 
-    def _search_one(self, key: Any, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search_one(self, key: Hashable, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if key not in self.shards:
             raise KeyError(f"no shard {key!r}; shards: {self.keys}")
         dist, idx = self.shards[key].search(q, k)
         return dist, self.ids(key)[idx]
 
-    def search(self, queries: Any, k: int, *, keys: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: ArrayLike, k: int, *, keys: Hashable | Sequence[Hashable] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``k`` nearest rows per query → ``(distances float64 [Q, k], global ids int64 [Q, k])``, ascending."""
         k = check_k(k)
         if not self.shards:

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+from fisher.types import ArrayLike
 
 __all__ = ["as_matrix", "check_k", "l2_normalize"]
 
 
-def as_matrix(x: Any, name: str = "embeddings", dim: int | None = None, dtype: Any = np.float64) -> np.ndarray:
+def as_matrix(
+    x: ArrayLike, name: str = "embeddings", dim: int | None = None, dtype: npt.DTypeLike = np.float64
+) -> np.ndarray:
     """``x`` (numpy, torch or nested lists) as a finite ``[N, D]`` array of ``dtype``."""
     if hasattr(x, "detach") and hasattr(x, "cpu"):
         x = x.detach().cpu().numpy()
