@@ -20,7 +20,7 @@ import numpy as np
 
 from fisher.deploy.spectrogram import log_spectrogram_np, pool_bands_np, split_bands_np
 from fisher.model.config import FisherConfig
-from fisher.model.framing import check_min_length, check_options, frame_params, num_bands, window_spans
+from fisher.model.framing import BandShapes, check_min_length, check_options, frame_params, window_spans
 from fisher.signals.checks import as_arrays, check_sr
 
 __all__ = ["OnnxFisher"]
@@ -36,7 +36,7 @@ def _import_ort() -> Any:
     return onnxruntime
 
 
-class OnnxFisher:
+class OnnxFisher(BandShapes):
     """A FISHER encoder exported to ONNX, run with ONNX Runtime on numpy input (no torch).
 
     Args:
@@ -72,20 +72,7 @@ class OnnxFisher:
         self.path = path
         self._input = self.session.get_inputs()[0].name
 
-    # ------------------------------------------------------------------ shapes (same as Fisher)
-    @property
-    def embed_dim(self) -> int:
-        """Width D of one band's CLS vector."""
-        return self.config.embed_dim
-
-    @property
-    def band_width(self) -> int:
-        return self.config.band_width
-
-    def num_bands(self, sr: float) -> int:
-        """Number of sub-bands the model sees at sampling rate ``sr`` (Hz)."""
-        return num_bands(sr, self.config.band_width, self.config.win_ms)
-
+    # ------------------------------------------------------------------ shapes (embed_dim, band_width, num_bands: BandShapes)
     def embedding_dim(self, sr: float, pool: str = "concat") -> int:
         """Size of the last axis of :meth:`embed`'s output: ``bands·D`` for ``"concat"``, ``D`` otherwise."""
         check_options(pool, "chunk", False, 1)

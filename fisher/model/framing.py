@@ -19,6 +19,7 @@ __all__ = [
     "LONG_MODES",
     "MIN_FRAMES",
     "POOLS",
+    "BandShapes",
     "check_min_length",
     "check_options",
     "frame_params",
@@ -106,6 +107,29 @@ def check_options(pool: Any, long: Any, pad_frames: Any, batch_size: Any) -> Non
         raise TypeError(f"pad_frames must be True or False, got {pad_frames!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+class BandShapes:
+    """Output shapes of a FISHER encoder from its ``config`` (a :class:`fisher.model.config.FisherConfig`).
+
+    Mixed into :class:`fisher.Fisher` and the torch-free :class:`fisher.deploy.runtime.OnnxFisher`, which each define
+    their own ``embedding_dim``.
+    """
+
+    config: Any
+
+    @property
+    def embed_dim(self) -> int:
+        """Width D of one band's CLS vector (192 / 256 / 384 for tiny / mini / small)."""
+        return self.config.embed_dim
+
+    @property
+    def band_width(self) -> int:
+        return self.config.band_width
+
+    def num_bands(self, sr: float) -> int:
+        """Number of sub-bands the model sees at sampling rate ``sr`` (Hz)."""
+        return num_bands(sr, self.config.band_width, self.config.win_ms)
 
 
 def window_spans(n_samples: int, n_fft: int, hop: int, max_frames: int, long: str = "chunk") -> list[tuple[int, int]]:

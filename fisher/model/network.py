@@ -18,14 +18,15 @@ from torch import nn
 
 from fisher.inference.embed import embed
 from fisher.inference.streaming import embed_file
-from fisher.model.bands import frame_params, num_bands
+from fisher.model.bands import frame_params
 from fisher.model.config import FisherConfig
+from fisher.model.framing import BandShapes
 from fisher.model.vit import Block, sincos_table
 
 __all__ = ["Fisher"]
 
 
-class Fisher(nn.Module):
+class Fisher(BandShapes, nn.Module):
     """FISHER encoder (tiny / mini / small or any depth/width from a config).
 
     Build with random weights via ``Fisher(FisherConfig.preset("tiny"))`` or load with :meth:`from_pretrained`.
@@ -63,20 +64,7 @@ class Fisher(nn.Module):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    # ------------------------------------------------------------------ shapes
-    @property
-    def embed_dim(self) -> int:
-        """Width D of one band's CLS vector (192 / 256 / 384 for tiny / mini / small)."""
-        return self.config.embed_dim
-
-    @property
-    def band_width(self) -> int:
-        return self.config.band_width
-
-    def num_bands(self, sr: float) -> int:
-        """Number of sub-bands the model sees at sampling rate ``sr`` (Hz)."""
-        return num_bands(sr, self.config.band_width, self.config.win_ms)
-
+    # ------------------------------------------------------------------ shapes (embed_dim, band_width, num_bands: BandShapes)
     def embedding_dim(self, sr: float, pool: str = "concat") -> int:
         """Size of the last axis of :meth:`embed`'s output: ``bands·D`` for ``"concat"``, ``D`` otherwise."""
         if pool == "concat":
