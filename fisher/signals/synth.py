@@ -9,6 +9,14 @@ from fisher.signals.validate import check_sr
 __all__ = ["bearing_signal", "shaft_signal"]
 
 
+def _check_args(sr: float, seconds: float) -> float:
+    """Validate the sampling rate (returned as float) and a positive duration in seconds."""
+    sr = check_sr(sr)
+    if seconds <= 0:
+        raise ValueError(f"seconds must be positive, got {seconds}")
+    return sr
+
+
 def shaft_signal(
     sr: float, seconds: float = 2.0, *, fault: bool = False, shaft_hz: float = 25.0, seed: int = 0
 ) -> np.ndarray:
@@ -23,9 +31,7 @@ def shaft_signal(
     Returns:
         ``[round(seconds·sr)]`` float32.
     """
-    sr = check_sr(sr)
-    if seconds <= 0:
-        raise ValueError(f"seconds must be positive, got {seconds}")
+    sr = _check_args(sr, seconds)
     rng = np.random.default_rng(seed)
     n = round(seconds * sr)
     t = np.arange(n) / sr
@@ -96,9 +102,7 @@ def bearing_signal(
     Returns:
         ``[round(seconds·sr)]`` float32.
     """
-    sr = check_sr(sr)
-    if seconds <= 0:
-        raise ValueError(f"seconds must be positive, got {seconds}")
+    sr = _check_args(sr, seconds)
     rng = np.random.default_rng(seed)
     # operating point: drawn first, in a fixed order, so that it does not depend on sr
     speed = SHAFT_HZ * rng.uniform(0.9, 1.1)
