@@ -22,9 +22,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from fisher.types import WaveLike
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["ClipArrays", "as_arrays", "as_sequence", "check_sr", "is_torch_tensor", "pcm_to_float"]
 
@@ -65,7 +70,7 @@ def pcm_to_float(array: np.ndarray) -> np.ndarray:
     )
 
 
-def _tensor_to_numpy(t: Any, where: str) -> np.ndarray:
+def _tensor_to_numpy(t: torch.Tensor, where: str) -> np.ndarray:
     t = t.detach().cpu()
     if t.is_complex():
         raise TypeError(f"{where}: dtype {t.dtype} is not numeric audio (complex: pass the real part or the magnitude)")
@@ -131,7 +136,7 @@ def _check_layout(shape: tuple[int, ...]) -> None:
         )
 
 
-def as_arrays(wave: Any) -> ClipArrays:
+def as_arrays(wave: WaveLike) -> ClipArrays:
     """Normalise the accepted waveform forms into a list of 1-D float32 numpy arrays.
 
     Accepts a 1-D array/tensor (one clip), a 2-D ``[B, N]`` array/tensor, or a list/tuple of 1-D arrays/tensors

@@ -186,7 +186,7 @@ class SignalFile:
             raise ValueError(f"{self.path}: no channel {channel!r}; available: {self.channels}")
         return channel
 
-    def select(self, channel: Any = None, *, key: str | None = None) -> list[ChannelId]:
+    def select(self, channel: ChannelId | None = None, *, key: str | None = None) -> list[ChannelId]:
         """The channel ids a ``channel`` / ``key`` request names (module rules); several only for ``"mean"``/arrays."""
         candidates = self.channels
         if key is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 import torch
@@ -39,7 +38,7 @@ DEFAULT_METHOD = "soxr_hq"
 _announced: set[tuple[str, float, float, str]] = set()
 
 
-def _check(sr_in: Any, sr_out: Any, method: str) -> tuple[float, float]:
+def _check(sr_in: SampleRate, sr_out: SampleRate, method: str) -> tuple[float, float]:
     if method not in METHODS:
         raise ValueError(f"resampling method must be one of {sorted(METHODS)}, got {method!r}")
     sr_in, sr_out = check_sr(sr_in, name="sr"), check_sr(sr_out, name="target sr")

@@ -10,11 +10,11 @@ there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
 from fisher.signals.checks import as_arrays, as_sequence, check_sr, pcm_to_float
+from fisher.types import WaveLike
 
 __all__ = ["Clips", "as_clips", "as_sequence", "check_sr", "pcm_to_float"]
 
@@ -35,7 +35,7 @@ class Clips:
     torch_input: bool
 
 
-def as_clips(wave: Any) -> Clips:
+def as_clips(wave: WaveLike) -> Clips:
     """Validate ``wave`` (see :func:`fisher.signals.checks.as_arrays`) → a list of 1-D float32 tensors.
 
     Accepts a 1-D array/tensor (one clip), a 2-D ``[B, N]`` array/tensor, or a list/tuple of 1-D arrays/tensors
