@@ -14,16 +14,22 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fisher.signals.checks import as_arrays, check_sr
+from fisher.types import SampleRate, WaveLike
+
+if TYPE_CHECKING:
+    from fisher.deploy.runtime import OnnxFisher
 
 __all__ = ["calibration_bands", "quantize_onnx_int8"]
 
 
-def calibration_bands(model: Any, signals: Iterable[tuple[Any, float]], *, max_windows: int = 64) -> list[np.ndarray]:
+def calibration_bands(
+    model: OnnxFisher, signals: Iterable[tuple[WaveLike, SampleRate]], *, max_windows: int = 64
+) -> list[np.ndarray]:
     """Band images ``[nb, T, W]`` of up to ``max_windows`` analysis windows of ``signals`` (``(wave, sr)`` pairs).
 
     ``model`` is an :class:`fisher.deploy.runtime.OnnxFisher` (its front end makes the windows exactly as ``embed``).
