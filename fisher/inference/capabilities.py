@@ -19,7 +19,10 @@ import os
 import platform
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["InferenceCapabilities", "cpu_flags", "inference_capabilities", "resolve_precision", "warn_if_emulated"]
 
@@ -102,7 +105,7 @@ class InferenceCapabilities:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def inference_capabilities(device: Any = None) -> InferenceCapabilities:
+def inference_capabilities(device: str | torch.device | None = None) -> InferenceCapabilities:
     """Detect what ``device`` (default CPU; ``"cuda"``; other devices get fp32) runs natively and which precision
     ``"auto"`` picks there."""
     dev = str(device) if device is not None else "cpu"
@@ -147,19 +150,19 @@ def inference_capabilities(device: Any = None) -> InferenceCapabilities:
     )
 
 
-def resolve_precision(precision: str, device: Any = None) -> str:
+def resolve_precision(precision: str, device: str | torch.device | None = None) -> str:
     """``"auto"`` → the concrete precision for ``device``; other values pass through unchanged."""
     if precision != "auto":
         return precision
     return inference_capabilities(_device_kind(device)).auto
 
 
-def _device_kind(device: Any) -> str:
+def _device_kind(device: str | torch.device | None) -> str:
     text = str(device) if device is not None else "cpu"
     return "cuda" if text.startswith("cuda") else "cpu" if text.startswith("cpu") else text
 
 
-def warn_if_emulated(precision: str, device: Any = None) -> None:
+def warn_if_emulated(precision: str, device: str | torch.device | None = None) -> None:
     """Warn once per process when ``"bf16"`` is requested explicitly on a CPU that only emulates it."""
     if precision != "bf16" or _device_kind(device) != "cpu" or "bf16" in _WARNED:
         return

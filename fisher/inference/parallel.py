@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fisher.files import atomic_write, atomic_write_text, read_json_manifest, write_json_manifest
+from fisher.types import PathLike
+
+if TYPE_CHECKING:
+    from fisher.model.network import Fisher
+    from fisher.signals.reader import ChannelId
 
 __all__ = ["FORMAT", "ShardEmbedder", "embed_files_ray", "embed_files_sequential", "embed_shard", "load_embeddings"]
 
@@ -53,7 +59,7 @@ def _shard_file(out_dir: Path, shard: int) -> Path:
     return out_dir / f"shard_{shard:05d}.npy"
 
 
-def _model_payload(model: Any) -> tuple:
+def _model_payload(model: Fisher | PathLike) -> tuple:
     """What a worker needs to rebuild ``model``: a pretrained name / path, or the config and float weights."""
     from fisher.model.network import Fisher
 
@@ -79,7 +85,13 @@ def _build_model(payload: tuple) -> Any:
 
 
 def embed_shard(
-    model: Any, paths: list[str], out_file: Path, *, channel: Any = None, resume: bool = False, **embed_kwargs: Any
+    model: Fisher,
+    paths: list[str],
+    out_file: Path,
+    *,
+    channel: ChannelId | None = None,
+    resume: bool = False,
+    **embed_kwargs: Any,
 ) -> tuple[int, int]:
     """Embed ``paths`` (one pooled vector each) into ``out_file``; returns ``(rows, dim)``."""
     from fisher.signals.reader import read_signal
@@ -176,12 +188,12 @@ def _finish(
 
 
 def embed_files_sequential(
-    paths: Any,
+    paths: Iterable[PathLike],
     *,
-    model: Any,
+    model: Fisher | PathLike,
     out_dir: str | Path,
     shard_size: int = 1024,
-    channel: Any = None,
+    channel: ChannelId | None = None,
     resume: bool = False,
     **embed_kwargs: Any,
 ) -> Path:
@@ -207,16 +219,16 @@ def embed_files_sequential(
 
 
 def embed_files_ray(
-    paths: Any,
+    paths: Iterable[PathLike],
     *,
-    model: Any,
+    model: Fisher | PathLike,
     out_dir: str | Path,
     shard_size: int = 1024,
     concurrency: int = 2,
     threads: int = 1,
     num_cpus: float | None = None,
     num_gpus: float | None = None,
-    channel: Any = None,
+    channel: ChannelId | None = None,
     resume: bool = False,
     **embed_kwargs: Any,
 ) -> Path:
