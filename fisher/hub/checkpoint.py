@@ -148,7 +148,7 @@ def _load_foreign_directory(directory: Path, allow_pickle: bool) -> tuple[Fisher
             f"{directory} holds no FISHER weights: expected {WEIGHTS_NAME} (+ {CONFIG_NAME}), pytorch_model.bin or "
             f"exactly one official .pt file; found {found}"
         )
-    cfg: Any = {}
+    cfg: dict[str, Any] = {}
     if (directory / CONFIG_NAME).is_file():
         cfg = json.loads((directory / CONFIG_NAME).read_text())
         for key in ("cfg", "model"):
@@ -176,7 +176,7 @@ def load_model(
     cache_dir: str | Path | None = None,
     local_files_only: bool | None = None,
     allow_pickle: bool = False,
-    device: Any = None,
+    device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
 ) -> Any:
     """Resolve ``name_or_path`` (local path, registry name or hub id) and build a strictly loaded model."""
