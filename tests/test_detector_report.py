@@ -17,6 +17,7 @@ from fisher_asd.detector.stream import DetectorStream
 from fisher_asd.detector.synthetic import synthetic_clips
 from fisher_asd.detector.train import TrainConfig, train_stream
 from fisher_asd.streams.mef import STREAMS
+from tests.asd_tiny import tiny_beats
 
 SR = 16000
 DEV = ("ToyCar", "ToyCarEmu", "bearingEmu", "fan", "gearboxEmu", "sliderEmu", "valveEmu")
@@ -126,20 +127,9 @@ def test_preset_names_and_removed_presets():
 
 def _tiny_backbones():
     tf = pytest.importorskip("transformers")
-    from fisher_asd.encoders import BEATsConfig, BEATsEncoder, create_encoder
+    from fisher_asd.encoders import create_encoder
 
-    torch.manual_seed(1)
-    beats = BEATsEncoder.from_config(
-        BEATsConfig.iter3_plus(
-            encoder_layers=5,
-            encoder_embed_dim=32,
-            encoder_ffn_embed_dim=64,
-            encoder_attention_heads=2,
-            embed_dim=32,
-            conv_pos=16,
-            conv_pos_groups=4,
-        )
-    )
+    beats = tiny_beats()
     return {
         "beats": beats,
         "clap": create_encoder(

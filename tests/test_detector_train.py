@@ -10,7 +10,7 @@ from fisher.eval.metrics import roc_auc
 from fisher_asd import Detector
 from fisher_asd.detector import train as train_mod
 from fisher_asd.detector.synthetic import synthetic_clips
-from fisher_asd.encoders import BEATsConfig, BEATsEncoder
+from tests.asd_tiny import tiny_beats
 
 SR = 16000
 CLIP = 8000  # the clips are 0.5 s: fix them to their own length (the default 10 s would tile them)
@@ -28,21 +28,6 @@ def data():
         "test": np.concatenate([synthetic_clips(8, seed=13, **kw), synthetic_clips(8, anomaly=True, seed=14, **kw)]),
         "label": [0] * 8 + [1] * 8,
     }
-
-
-def tiny_beats() -> BEATsEncoder:
-    """A 5-layer, 32-wide random BEATs (seed 1; random backbones differ in how informative they are)."""
-    cfg = BEATsConfig.iter3_plus(
-        encoder_layers=5,
-        encoder_embed_dim=32,
-        encoder_ffn_embed_dim=64,
-        encoder_attention_heads=2,
-        embed_dim=32,
-        conv_pos=16,
-        conv_pos_groups=4,
-    )
-    torch.manual_seed(1)
-    return BEATsEncoder.from_config(cfg)
 
 
 @pytest.fixture(scope="module")
