@@ -19,6 +19,11 @@ def _write(folder, stem_clips):
         sf.write(str(folder / f"{stem}.wav"), clip, SR, subtype="PCM_16")
 
 
+def _score(model, data, out, *options):
+    """``fisher-asd score --model MODEL --data DATA --out OUT [options] --quiet``; returns the exit code."""
+    return main(["score", "--model", str(model), "--data", str(data), "--out", str(out), *options, "--quiet"])
+
+
 @pytest.fixture(scope="module")
 def dcase_root(tmp_path_factory):
     """Two machines in the 2022+ layout: 12 source + 2 target train clips, 4 clips per test domain × label."""
@@ -49,23 +54,7 @@ def test_cli_fit_score_and_official_metrics(dcase_root, tmp_path, capsys):
         == 0
     )
     assert (model / "detector.json").is_file()
-    assert (
-        main(
-            [
-                "score",
-                "--model",
-                str(model),
-                "--data",
-                str(dcase_root),
-                "--out",
-                str(scores),
-                "--year",
-                "2024",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert _score(model, dcase_root, scores, "--year", "2024") == 0
     names = sorted(p.name for p in scores.iterdir())
     assert names == [
         "anomaly_score_fan_section_00_test.csv",
@@ -101,42 +90,9 @@ def test_cli_machine_filter_ignore_domain_and_errors(dcase_root, tmp_path, capsy
         )
         == 0
     )
-    assert (
-        main(
-            [
-                "score",
-                "--model",
-                str(model),
-                "--data",
-                str(dcase_root),
-                "--machines",
-                "fan",
-                "--out",
-                str(scores),
-                "--ignore-domain",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert _score(model, dcase_root, scores, "--machines", "fan", "--ignore-domain") == 0
     assert min(p.name for p in scores.iterdir()) == "anomaly_score_fan_section_00_test.csv"
-    assert (
-        main(
-            [
-                "score",
-                "--model",
-                str(model),
-                "--data",
-                str(dcase_root),
-                "--machines",
-                "pump",
-                "--out",
-                str(tmp_path / "x"),
-                "--quiet",
-            ]
-        )
-        == 1
-    )
+    assert _score(model, dcase_root, tmp_path / "x", "--machines", "pump") == 1
     assert "unknown machine 'pump'" in capsys.readouterr().err
     assert main(["fit", "--data", str(dcase_root), "--machines", "valve", "--out", str(model), "--quiet"]) == 1
     assert main(["fit", "--data", str(tmp_path / "missing"), "--out", str(model), "--quiet"]) == 1
