@@ -14,12 +14,11 @@ own ~40 Hz band: 201 values at 16 kHz, 151 at 12 kHz, 601 at 48 kHz (see :meth:`
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 
 from fisher.signals.validate import as_clips, check_sr
+from fisher.types import SampleRate, WaveLike
 
 __all__ = ["LogSTFT"]
 
@@ -88,7 +87,7 @@ class LogSTFT:
         dim = (n_fft // 2 + 1) // self.bins_per_band
         return mean[: dim * self.bins_per_band].reshape(dim, self.bins_per_band).mean(dim=1)
 
-    def embed(self, wave: Any, sr: float, *, batch_size: int = 8) -> Any:
+    def embed(self, wave: WaveLike, sr: SampleRate, *, batch_size: int = 8) -> np.ndarray | torch.Tensor:
         """Embed clips (:class:`fisher.eval.encoders.Encoder` protocol).
 
         Args:

@@ -43,15 +43,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from fisher.signals.validate import check_sr
-from fisher.types import ArrayLike, SampleRate, WaveLike
+from fisher.types import ArrayLike, PathLike, SampleRate, WaveLike
+
+if TYPE_CHECKING:
+    import torch
+
+    from fisher.model.network import Fisher
 
 __all__ = ["Encoder", "FisherEncoder", "resolve_encoder", "weights_fingerprint"]
 
 
-def weights_fingerprint(module: Any) -> str:
+def weights_fingerprint(module: torch.nn.Module) -> str:
     """16 hex digits of a SHA-256 over a torch module's state dict (names, shapes, dtypes and values)."""
     import torch
 
@@ -96,7 +101,7 @@ class FisherEncoder:
 
     def __init__(
         self,
-        model: Any = "small",
+        model: Fisher | PathLike = "small",
         *,
         name: str = "fisher",
         pool: str = "concat",
@@ -104,7 +109,7 @@ class FisherEncoder:
         pad_frames: bool = False,
         batch_size: int = 8,
         precision: str = "fp32",
-        device: Any = None,
+        device: str | torch.device | None = None,
         local_files_only: bool | None = None,
     ) -> None:
         from fisher.inference.precision import PRECISIONS
@@ -129,7 +134,9 @@ class FisherEncoder:
         self.dim = model.embed_dim if pool == "mean" else None
 
     @classmethod
-    def rmis(cls, model: Any, name: str = "fisher", *, precision: str = "fp32", **kwargs: Any) -> FisherEncoder:
+    def rmis(
+        cls, model: Fisher | PathLike, name: str = "fisher", *, precision: str = "fp32", **kwargs: Any
+    ) -> FisherEncoder:
         """The RMIS recipe: one embedding per window (``long="truncate"``, ``pad_frames=True``), bands concatenated."""
         return cls(model, name=name, long="truncate", pad_frames=True, precision=precision, **kwargs)
 
@@ -163,7 +170,7 @@ class FisherEncoder:
             device=self.device,
         )
 
-    def frames(self, waves: Any, sr: float) -> Any:
+    def frames(self, waves: WaveLike, sr: SampleRate) -> Any:
         raise NotImplementedError(
             "FisherEncoder has no frame-level (trainable) variant; fisher_asd uses FISHER frozen via embed()"
         )
@@ -172,7 +179,7 @@ class FisherEncoder:
         return f"FisherEncoder({self.name!r}, pool={self.pool!r}, long={self.long!r}, model={self.model.extra_repr()})"
 
 
-def resolve_encoder(spec: Any, *, allow_pickle: bool = False) -> Any:
+def resolve_encoder(spec: str | Encoder | Fisher, *, allow_pickle: bool = False) -> Encoder:
     """Turn an encoder name / path / object into an encoder (see the module doc)."""
     if not isinstance(spec, str):
         from fisher.model.network import Fisher

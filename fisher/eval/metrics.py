@@ -14,9 +14,10 @@ A metric is undefined when a class is missing (or the subset is empty): ``undefi
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import numpy as np
+
+from fisher.types import ArrayLike
 
 __all__ = ["EPS", "amean", "as_binary_labels", "as_scores", "hmean", "partial_auc", "roc_auc", "roc_curve"]
 
@@ -26,7 +27,7 @@ EPS = sys.float_info.epsilon
 _LABEL_WORDS = {"anomaly": 1, "normal": 0, "1": 1, "0": 0}
 
 
-def as_binary_labels(labels: Any, name: str = "labels") -> np.ndarray:
+def as_binary_labels(labels: ArrayLike, name: str = "labels") -> np.ndarray:
     """Return ``labels`` as an int8 vector of 0/1 (accepts 0/1, bool or ``"normal"``/``"anomaly"``)."""
     arr = np.asarray(labels)
     if arr.ndim != 1:
@@ -46,7 +47,7 @@ def as_binary_labels(labels: Any, name: str = "labels") -> np.ndarray:
     return arr.astype(np.int8)
 
 
-def as_scores(scores: Any, n: int | None = None, name: str = "scores") -> np.ndarray:
+def as_scores(scores: ArrayLike, n: int | None = None, name: str = "scores") -> np.ndarray:
     """Return ``scores`` as a finite float64 vector (optionally checking its length ``n``)."""
     arr = np.asarray(scores)
     if arr.dtype.kind not in "iuf" and arr.size:
@@ -61,7 +62,7 @@ def as_scores(scores: Any, n: int | None = None, name: str = "scores") -> np.nda
     return arr
 
 
-def _check(labels: Any, scores: Any, undefined: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _check(labels: ArrayLike, scores: ArrayLike, undefined: str) -> tuple[np.ndarray, np.ndarray] | None:
     if undefined not in ("raise", "nan"):
         raise ValueError(f"undefined must be 'raise' or 'nan', got {undefined!r}")
     y = as_binary_labels(labels)
@@ -80,7 +81,7 @@ def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
     return float(trap(y, x))
 
 
-def roc_curve(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
+def roc_curve(labels: ArrayLike, scores: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """ROC vertices ``(fpr, tpr)`` from (0, 0) to (1, 1), one vertex per distinct score (descending).
 
     Tied scores form one vertex, so a tied block of normals and anomalies is a diagonal segment. Vertices in the
@@ -104,7 +105,7 @@ def roc_curve(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
     return fpr, tpr
 
 
-def roc_auc(labels: Any, scores: Any, *, undefined: str = "raise") -> float:
+def roc_auc(labels: ArrayLike, scores: ArrayLike, *, undefined: str = "raise") -> float:
     """ROC-AUC of ``scores`` for ``labels`` (anomaly = positive); ties count 1/2 (trapezoid over tied blocks).
 
     Args:
@@ -119,7 +120,7 @@ def roc_auc(labels: Any, scores: Any, *, undefined: str = "raise") -> float:
     return _trapezoid(tpr, fpr)
 
 
-def partial_auc(labels: Any, scores: Any, *, max_fpr: float = 0.1, undefined: str = "raise") -> float:
+def partial_auc(labels: ArrayLike, scores: ArrayLike, *, max_fpr: float = 0.1, undefined: str = "raise") -> float:
     """McClish-standardised partial AUC on ``FPR in [0, max_fpr]`` (the DCASE "pAUC").
 
     The raw area ``A`` under the ROC curve (tied blocks as diagonal segments, a vertex added at ``max_fpr`` by linear
@@ -141,19 +142,19 @@ def partial_auc(labels: Any, scores: Any, *, max_fpr: float = 0.1, undefined: st
     return 0.5 * (1.0 + (area - min_area) / (max_fpr - min_area))
 
 
-def _values(values: Any) -> np.ndarray:
+def _values(values: ArrayLike) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64).ravel()
     if arr.size == 0:
         raise ValueError("cannot average an empty list of values")
     return arr
 
 
-def amean(values: Any) -> float:
+def amean(values: ArrayLike) -> float:
     """Arithmetic mean of ``values`` (NaN propagates)."""
     return float(np.mean(_values(values)))
 
 
-def hmean(values: Any, *, floor: float | None = None) -> float:
+def hmean(values: ArrayLike, *, floor: float | None = None) -> float:
     """Harmonic mean of non-negative ``values``.
 
     Args:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from fisher.files import atomic_write_text
-from fisher.signals.reader import SIGNAL_EXTENSIONS, read_signal
+from fisher.signals.reader import SIGNAL_EXTENSIONS, ChannelId, read_signal
 
 __all__ = ["SignalItem", "check_single_sr", "read_manifest", "write_manifest"]
 
@@ -31,7 +31,7 @@ class SignalItem:
     path: Path
     label: str
     group: str
-    channel: Any = None
+    channel: ChannelId | None = None
     sr: float | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 

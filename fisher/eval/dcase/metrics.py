@@ -19,6 +19,7 @@ arithmetic mean over its sections, then the arithmetic mean over machines of eac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from fisher.eval.dcase.names import DOMAINS, check_year
 from fisher.eval.metrics import EPS, amean, as_binary_labels, as_scores, hmean, partial_auc, roc_auc
+from fisher.types import ArrayLike
 
 __all__ = ["DcaseResult", "as_domains", "evaluate", "metric_names", "section_metrics"]
 
@@ -53,7 +55,7 @@ def metric_names(year: int) -> tuple[str, ...]:
     return ("auc_source", "auc_target", "pauc")
 
 
-def as_domains(domains: Any, n: int) -> np.ndarray:
+def as_domains(domains: Sequence[str] | ArrayLike, n: int) -> np.ndarray:
     """Return a bool vector (True = target) from "source"/"target" strings or 0/1 values."""
     arr = np.asarray(domains, dtype=object)
     if arr.ndim != 1 or arr.size != n:
@@ -72,7 +74,13 @@ def _is_int(value: Any) -> bool:
 
 
 def section_metrics(
-    labels: Any, scores: Any, domains: Any = None, *, year: int, max_fpr: float = 0.1, undefined: str = "raise"
+    labels: ArrayLike,
+    scores: ArrayLike,
+    domains: Sequence[str] | ArrayLike | None = None,
+    *,
+    year: int,
+    max_fpr: float = 0.1,
+    undefined: str = "raise",
 ) -> dict[str, float]:
     """Metrics of one (machine, section) of ``year``.
 
@@ -181,11 +189,11 @@ def aggregate(per_section: list[dict[str, Any]], year: int) -> DcaseResult:
 
 
 def evaluate(
-    machine: Any,
-    section: Any,
-    label: Any,
-    score: Any,
-    domain: Any = None,
+    machine: Sequence[str] | np.ndarray,
+    section: Sequence[int | str] | np.ndarray,
+    label: ArrayLike,
+    score: ArrayLike,
+    domain: Sequence[str] | ArrayLike | None = None,
     *,
     year: int,
     max_fpr: float = 0.1,

@@ -14,12 +14,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from fisher.eval.dcase.names import check_year, parse_score_file_name, score_file_name
 from fisher.files import atomic_write_text
+from fisher.types import ArrayLike
 
 __all__ = ["ScoreRow", "read_score_dir", "read_score_file", "write_score_files"]
 
@@ -119,7 +119,7 @@ def write_score_files(
     directory: str | Path,
     *,
     file: Sequence[str],
-    value: Any,
+    value: ArrayLike,
     machine: Sequence[str],
     section: Sequence[int],
     year: int,

@@ -13,6 +13,7 @@ For every (subset, machine, section) separately:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from fisher.eval.dcase.metrics import as_domains
 from fisher.eval.dcase.names import check_year
 from fisher.eval.rmis.knn import as_embeddings, knn_mean_distance
 from fisher.search.index import index_spec
+from fisher.types import ArrayLike
 
 __all__ = ["anomaly_scores", "zscore"]
 
@@ -41,7 +43,7 @@ def _column(values: Any, n: int, name: str) -> np.ndarray:
     return arr
 
 
-def _splits(split: Any, n: int) -> np.ndarray:
+def _splits(split: Sequence[str] | np.ndarray, n: int) -> np.ndarray:
     low = np.array([str(s).strip().lower() for s in _column(split, n, "split")])
     bad = ~np.isin(low, ("train", "test"))
     if bad.any():
@@ -50,17 +52,17 @@ def _splits(split: Any, n: int) -> np.ndarray:
 
 
 def anomaly_scores(
-    embeddings: Any,
+    embeddings: ArrayLike,
     *,
-    subset: Any,
-    machine: Any,
-    section: Any,
-    split: Any,
-    domain: Any,
+    subset: Sequence[str] | np.ndarray,
+    machine: Sequence[str] | np.ndarray,
+    section: Sequence[int | str] | np.ndarray,
+    split: Sequence[str] | np.ndarray,
+    domain: Sequence[str] | ArrayLike,
     year: int,
     k: int = 1,
     normalize: bool = True,
-    index: Any = "exact",
+    index: str | dict[str, Any] = "exact",
 ) -> dict[str, np.ndarray]:
     """Score every test clip with the RMIS k-NN protocol of ``year``.
 

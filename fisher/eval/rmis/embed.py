@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -22,11 +22,14 @@ from fisher.files import atomic_write
 from fisher.signals.reader import READER_VERSION, read_signal
 from fisher.signals.resample import DEFAULT_METHOD, resample
 
+if TYPE_CHECKING:
+    from fisher.eval.encoders import Encoder
+
 __all__ = ["embed_files", "embed_signal"]
 
 
 def embed_signal(
-    x: np.ndarray, sr: float, encoder: Any, *, window_s: float = 10.0, segment_s: float | None = None
+    x: np.ndarray, sr: float, encoder: Encoder, *, window_s: float = 10.0, segment_s: float | None = None
 ) -> np.ndarray:
     """``[S, dim]`` float32: per segment (whole signal if ``segment_s`` is None) the mean of its window embeddings."""
     pad = bool(getattr(encoder, "pad_windows", False))
@@ -48,7 +51,7 @@ def _cache_file(cache_dir: Path, encoder_key: str, path: Path, settings: dict[st
 
 def embed_files(
     sources: list[Any],
-    encoder: Any,
+    encoder: Encoder,
     *,
     window_s: float = 10.0,
     segment_s: float | None = None,

@@ -18,12 +18,14 @@ Accuracies are in **percent** here (RMIS convention).
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from fisher.eval.rmis.knn import as_embeddings, cosine_knn
+from fisher.types import ArrayLike
 
 __all__ = [
     "FaultResult",
@@ -38,7 +40,9 @@ __all__ = [
 MAX_REDRAWS = 200
 
 
-def _encode(labels: Any, classes: Any = None) -> tuple[np.ndarray, list]:
+def _encode(
+    labels: Sequence[Hashable] | np.ndarray, classes: Sequence[Hashable] | None = None
+) -> tuple[np.ndarray, list]:
     labels = list(labels)
     order = list(dict.fromkeys(sorted(labels, key=str))) if classes is None else list(classes)
     index = {c: i for i, c in enumerate(order)}
@@ -48,7 +52,7 @@ def _encode(labels: Any, classes: Any = None) -> tuple[np.ndarray, list]:
     return np.array([index[lab] for lab in labels], dtype=np.int64), order
 
 
-def knn_logits(train: Any, train_labels: Any, test: Any, *, n_classes: int, k: int = 5) -> np.ndarray:
+def knn_logits(train: ArrayLike, train_labels: ArrayLike, test: ArrayLike, *, n_classes: int, k: int = 5) -> np.ndarray:
     """``[Q, n_classes]``: per class, the summed cosine similarity of the test item's ``k`` nearest train items of
     that class (``train_labels`` are indices in ``[0, n_classes)``)."""
     lab = np.asarray(train_labels, dtype=np.int64)
@@ -59,12 +63,14 @@ def knn_logits(train: Any, train_labels: Any, test: Any, *, n_classes: int, k: i
     return logits
 
 
-def knn_classify(train: Any, train_labels: Any, test: Any, *, n_classes: int, k: int = 5) -> np.ndarray:
+def knn_classify(
+    train: ArrayLike, train_labels: ArrayLike, test: ArrayLike, *, n_classes: int, k: int = 5
+) -> np.ndarray:
     """Predicted class index ``[Q]`` of each test embedding: argmax of :func:`knn_logits` (ties -> lowest index)."""
     return knn_logits(train, train_labels, test, n_classes=n_classes, k=k).argmax(axis=1)
 
 
-def macro_accuracy(y_true: Any, y_pred: Any) -> float:
+def macro_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Unweighted mean over the classes present in ``y_true`` of the per-class accuracy (fraction)."""
     t, p = np.asarray(y_true), np.asarray(y_pred)
     if t.shape != p.shape or t.size == 0:
@@ -72,7 +78,9 @@ def macro_accuracy(y_true: Any, y_pred: Any) -> float:
     return float(np.mean([np.mean(p[t == c] == c) for c in np.unique(t)]))
 
 
-def sealed_split(groups: Any, labels: Any, *, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+def sealed_split(
+    groups: Sequence[Hashable] | np.ndarray, labels: Sequence[Hashable] | np.ndarray, *, test_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, int]:
     """``(train_mask, test_mask, seed_used)`` over items; no group is split; every class on both sides."""
     if not 0 < float(test_size) < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
@@ -121,15 +129,15 @@ def _check_groups(groups: np.ndarray, y: np.ndarray) -> None:
 
 
 def fault_diagnosis(
-    embeddings: Any,
-    labels: Any,
-    groups: Any,
+    embeddings: ArrayLike,
+    labels: Sequence[Hashable] | np.ndarray,
+    groups: Sequence[Hashable] | np.ndarray,
     *,
     test_size: float = 0.5,
     runs: int = 10,
     seed: int = 111,
     k: int = 5,
-    classes: Any = None,
+    classes: Sequence[Hashable] | None = None,
 ) -> FaultResult:
     """Run the sealed-split k-NN protocol. ``embeddings [N, D]``, ``labels`` / ``groups`` of length ``N``;
     ``classes`` fixes the class order (ties break to the lower index; default: sorted labels)."""
@@ -151,15 +159,15 @@ def fault_diagnosis(
 
 
 def split_ratio_curve(
-    embeddings: Any,
-    labels: Any,
-    groups: Any,
+    embeddings: ArrayLike,
+    labels: Sequence[Hashable] | np.ndarray,
+    groups: Sequence[Hashable] | np.ndarray,
     *,
-    test_sizes: Any = None,
+    test_sizes: Sequence[float] | None = None,
     runs: int = 10,
     seed: int = 111,
     k: int = 5,
-    classes: Any = None,
+    classes: Sequence[Hashable] | None = None,
     method: str = "simpson",
     rounding: bool = False,
 ) -> dict[str, Any]:

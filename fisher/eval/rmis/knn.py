@@ -11,16 +11,17 @@ from typing import Any
 import numpy as np
 
 from fisher.search.knn import as_matrix, knn_search, l2_normalize
+from fisher.types import ArrayLike
 
 __all__ = ["as_embeddings", "cosine_knn", "knn_mean_distance", "l2_normalize"]
 
 
-def as_embeddings(x: Any, name: str = "embeddings", dim: int | None = None) -> np.ndarray:
+def as_embeddings(x: ArrayLike, name: str = "embeddings", dim: int | None = None) -> np.ndarray:
     """Return ``x`` as a finite float64 ``[N, D]`` array (a torch tensor is accepted)."""
     return as_matrix(x, name, dim)
 
 
-def cosine_knn(queries: Any, bank: Any, k: int, **blocks: int) -> tuple[np.ndarray, np.ndarray]:
+def cosine_knn(queries: ArrayLike, bank: ArrayLike, k: int, **blocks: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest bank rows of every query: ``(distances [Q, k], indices [Q, k])``, ascending.
 
     ``queries`` ``[Q, D]``, ``bank`` ``[M, D]`` with ``M >= k``; ``blocks``: ``query_block`` / ``bank_block``.
@@ -28,7 +29,9 @@ def cosine_knn(queries: Any, bank: Any, k: int, **blocks: int) -> tuple[np.ndarr
     return knn_search(queries, bank, k, metric="cosine", **blocks)
 
 
-def knn_mean_distance(queries: Any, bank: Any, k: int = 1, *, index: Any = "exact", **blocks: int) -> np.ndarray:
+def knn_mean_distance(
+    queries: ArrayLike, bank: ArrayLike, k: int = 1, *, index: str | dict[str, Any] = "exact", **blocks: int
+) -> np.ndarray:
     """Mean of the ``k`` smallest cosine distances of each query to the bank, float64 ``[Q]`` (RMIS raw score).
 
     ``index``: search backend spec of :func:`fisher.search.index.index_spec` (``"exact"`` = this module's float64 search).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,17 +25,22 @@ from fisher.eval.rmis.embed import embed_files
 from fisher.eval.rmis.fault import FaultResult, fault_diagnosis, split_ratio_curve
 from fisher.eval.rmis.score import dcase_dataset_score
 
+if TYPE_CHECKING:
+    from fisher.eval.encoders import Encoder
+    from fisher.model.network import Fisher
+    from fisher.signals.reader import ChannelId
+
 __all__ = ["AdReport", "FdReport", "run_anomaly_detection", "run_fault_diagnosis"]
 
 
 @dataclass(frozen=True)
 class _Source:
     path: Path
-    channel: Any = 0
+    channel: ChannelId | None = 0
     sr: float | None = None
 
 
-def _encoder_name(encoder: Any) -> str:
+def _encoder_name(encoder: Encoder) -> str:
     return str(getattr(encoder, "name", type(encoder).__name__))
 
 
@@ -67,12 +72,12 @@ def run_anomaly_detection(
     roots: Mapping[str, str | Path],
     *,
     year: int,
-    encoder: Any = "logstft",
+    encoder: str | Encoder | Fisher = "logstft",
     ground_truth: Mapping[str, Any] | None = None,
     k: int = 1,
     normalize: bool = True,
     window_s: float = 10.0,
-    channel: Any = 0,
+    channel: ChannelId | None = 0,
     cache_dir: str | Path | None = None,
     scores_dir: str | Path | None = None,
     show_progress: bool = False,
@@ -174,7 +179,7 @@ class FdReport:
 def run_fault_diagnosis(
     items: Sequence[SignalItem],
     *,
-    encoder: Any = "logstft",
+    encoder: str | Encoder | Fisher = "logstft",
     name: str = "dataset",
     test_size: float = 0.5,
     runs: int = 10,

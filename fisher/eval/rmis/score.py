@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from fisher.eval.dcase.metrics import DcaseResult
+from fisher.types import ArrayLike
 
 __all__ = ["dcase_dataset_score", "dcase_subset_score", "rmis_overall", "rmis_table"]
 
 
-def _hm(values: Any) -> float:
+def _hm(values: ArrayLike) -> float:
     v = np.asarray(values, dtype=np.float64)
     if np.isnan(v).any():
         return float("nan")
@@ -36,11 +37,11 @@ def _hm(values: Any) -> float:
     return float(1.0 / np.mean(1.0 / v))
 
 
-def _am(values: Any) -> float:
+def _am(values: ArrayLike) -> float:
     return float(np.mean(np.asarray(values, dtype=np.float64)))
 
 
-def _round(x: Any, rounding: bool) -> Any:
+def _round(x: ArrayLike | float, rounding: bool) -> np.ndarray:
     return np.round(np.asarray(x, dtype=np.float64), 2) if rounding else np.asarray(x, dtype=np.float64)
 
 
