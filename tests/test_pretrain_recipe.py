@@ -18,16 +18,7 @@ from fisher.pretrain.decoder import ConvDecoder
 from fisher.pretrain.init import initial_model
 from fisher.pretrain.masking import inverse_block_mask, num_visible, padded_inverse_block_mask, visible_index
 from fisher.pretrain.objective import DistillationModel, teacher_targets, token_padding
-from tests.test_pretrain import few_files, tiny_config
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
+from tests.test_pretrain import _one_thread, few_files, tiny_config  # noqa: F401 (_one_thread: autouse fixture)
 
 # ---------------------------------------------------------------- masking
 
