@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from fisher.cli.options import add_allow_pickle
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -14,11 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("src", help="official .pt file, a directory or a hub id")
     p.add_argument("dst", help="output directory")
-    p.add_argument(
-        "--allow-pickle",
-        action="store_true",
-        help="trust the file: allow torch.load(weights_only=False) if the safe loader refuses it",
-    )
+    add_allow_pickle(p)
     p.set_defaults(func=run)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from fisher.cli.options import add_allow_pickle
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -15,11 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("format", choices=["onnx"], help="export format")
     p.add_argument("src", help="registry name (tiny/mini/small), hub id, model directory or official .pt file")
     p.add_argument("dst", help="output .onnx file")
-    p.add_argument(
-        "--allow-pickle",
-        action="store_true",
-        help="trust the file: allow torch.load(weights_only=False) if the safe loader refuses it",
-    )
+    add_allow_pickle(p)
     p.add_argument(
         "--check",
         action="store_true",
