@@ -23,7 +23,7 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "dcase-eval",
         help="official DCASE Task 2 metrics of a folder of score files",

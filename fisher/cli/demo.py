@@ -13,9 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fisher.demo.task import LabelledClips
+    from fisher.eval.baseline import LogSTFT
+    from fisher.model.network import Fisher
 
 DEFAULT_RATES = (8000, 16000, 48000)
 DEFAULT_FIGURE = "fisher-demo.png"
@@ -102,7 +107,7 @@ def _parse_rates(text: str) -> list[float]:
     return rates
 
 
-def _embed_all(task: Any, model: Any, baseline: Any, quiet: bool) -> dict[str, np.ndarray]:
+def _embed_all(task: LabelledClips, model: Fisher, baseline: LogSTFT, quiet: bool) -> dict[str, np.ndarray]:
     """Embed every clip of ``task`` with FISHER and ``logstft``; a progress bar on a terminal."""
     from tqdm.auto import tqdm
 

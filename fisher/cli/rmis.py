@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fisher.eval.rmis.runner import AdReport, FdReport
 
 __all__ = ["register"]
 
@@ -27,7 +30,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "rmis",
         help="RMIS benchmark protocols (anomaly detection, fault diagnosis)",
@@ -63,7 +66,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def _emit(args: argparse.Namespace, report: Any, text: str) -> int:
+def _emit(args: argparse.Namespace, report: AdReport | FdReport, text: str) -> int:
     from fisher.cli.dcase_eval import json_safe
     from fisher.files import atomic_write_text
 
