@@ -16,13 +16,12 @@ All files must share one sampling rate (any rate); the rate is read from the fil
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from fisher.demo.task import LabelledClips
 from fisher.eval.datasets.manifest import SignalItem, read_manifest
-from fisher.signals.reader import SIGNAL_EXTENSIONS, read_signal
+from fisher.signals.reader import SIGNAL_EXTENSIONS, ChannelId, read_signal
 
 __all__ = ["folder_task"]
 
@@ -31,7 +30,7 @@ def _signal_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SIGNAL_EXTENSIONS)
 
 
-def _items_from_folder(root: Path, channel: Any) -> list[SignalItem]:
+def _items_from_folder(root: Path, channel: ChannelId | None) -> list[SignalItem]:
     normal_dir = root / "normal"
     if not normal_dir.is_dir():
         raise ValueError(
@@ -73,7 +72,9 @@ def _split(items: list[SignalItem], bank_fraction: float, seed: int) -> list[str
     return ["train" if it.label == "normal" and it.group in bank else "test" for it in items]
 
 
-def folder_task(path: str | Path, *, bank_fraction: float = 0.5, seed: int = 0, channel: Any = None) -> LabelledClips:
+def folder_task(
+    path: str | Path, *, bank_fraction: float = 0.5, seed: int = 0, channel: ChannelId | None = None
+) -> LabelledClips:
     """The labelled clips of a ``normal/`` + anomaly-folder tree or a manifest CSV (see the module docstring).
 
     Args:

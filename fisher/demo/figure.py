@@ -11,17 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fisher.eval.metrics import roc_curve
 from fisher.model.bands import frame_params, spectrogram
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 __all__ = ["demo_figure"]
 
 
-def _spectrogram_panel(ax: Any, wave: np.ndarray, sr: float, band_width: int, label: str) -> None:
+def _spectrogram_panel(ax: Axes, wave: np.ndarray, sr: float, band_width: int, label: str) -> None:
     spec = spectrogram(wave, sr)  # [T, F], normalised as the model sees it
     n_fft, hop = frame_params(sr)
     bin_hz = sr / n_fft
@@ -141,7 +145,7 @@ def demo_figure(
     return atomic_write(Path(path), lambda fh: fh.write(_png_bytes(fig)), binary=True)
 
 
-def _png_bytes(fig: Any) -> bytes:
+def _png_bytes(fig: Figure) -> bytes:
     """The figure as PNG, reduced to a 256-colour palette when Pillow (a matplotlib dependency) is importable."""
     import io
 

@@ -11,7 +11,7 @@ Two sources share one shape (:class:`LabelledClips`):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,7 @@ class LabelledClips:
     classes: list[str]
     split: list[str]
     task: dict[str, Any]
-    load: Any = field(repr=False)
+    load: Callable[[int], np.ndarray] = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.names)

@@ -10,7 +10,10 @@ Order for a registry name (default ``"tiny"``): the official weights if they are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fisher.model.network import Fisher
 
 __all__ = ["DemoWeights", "load_demo_model", "registry_names"]
 
@@ -22,7 +25,7 @@ class DemoWeights:
     """``model``: the :class:`fisher.Fisher`; ``weights``: "official" | "demo" | "random" | "custom" (a path or hub
     id you gave); ``description``: one human-readable line saying which weights and why."""
 
-    model: Any
+    model: Fisher
     weights: str
     description: str
 
