@@ -7,10 +7,14 @@ MAE/EAT image patch embedding); LayerNorms stay at (1, 0); decoder convolutions 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from fisher.pretrain.config import PretrainConfig
+    from fisher.pretrain.objective import DistillationModel
 
 __all__ = ["init_pretraining_weights", "initial_model"]
 
@@ -30,7 +34,7 @@ def init_pretraining_weights(module: nn.Module, std: float = 0.02, generator: to
         cls.normal_(0.0, std, generator=generator)
 
 
-def initial_model(config: Any) -> Any:
+def initial_model(config: PretrainConfig) -> DistillationModel:
     """The exact starting point of a pretraining run (``PretrainConfig`` → ``DistillationModel`` on CPU): the
     global RNG seeded with ``train.seed``, student (or ``model.init``) and decoder built, then
     :func:`init_pretraining_weights` unless ``model.init`` or ``model.init_std=None``. ``.student`` is the
