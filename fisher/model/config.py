@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PRESETS", "SPEC_MEAN", "SPEC_STD", "SPEC_STD_COEFF", "FisherConfig"]
+__all__ = ["PRESETS", "SPEC_MEAN", "SPEC_STD", "SPEC_STD_COEFF", "FisherConfig", "check_positive_ints"]
 
 # Log-magnitude normalisation of the official release: (s - MEAN) / (STD * COEFF).
 SPEC_MEAN = -3.017344307886898
@@ -20,6 +20,20 @@ PRESETS: dict[str, dict[str, Any]] = {
     "mini": {"embed_dim": 256, "num_heads": 4, "band_width": 100},
     "small": {"embed_dim": 384, "num_heads": 6, "band_width": 50},
 }
+
+
+def check_positive_ints(record: Any, names: tuple[str, ...], message: str) -> None:
+    """Raise ``ValueError`` unless every field ``names`` of ``record`` is a positive ``int`` (``bool`` is refused).
+
+    Args:
+        record: a config object (read with ``getattr``).
+        names: the field names to check, in order (the first bad one is reported).
+        message: the error message, a ``str.format`` template with ``{name}`` and ``{value!r}``.
+    """
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(message.format(name=name, value=value))
 
 
 @dataclass
@@ -52,19 +66,11 @@ class FisherConfig:
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (e.g. source checkpoint)
 
     def __post_init__(self) -> None:
-        for name in (
-            "embed_dim",
-            "depth",
-            "num_heads",
-            "band_width",
-            "patch_size",
-            "max_length",
-            "max_freq",
-            "max_frames",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"FisherConfig.{name} must be a positive integer, got {value!r}")
+        check_positive_ints(
+            self,
+            ("embed_dim", "depth", "num_heads", "band_width", "patch_size", "max_length", "max_freq", "max_frames"),
+            "FisherConfig.{name} must be a positive integer, got {value!r}",
+        )
         if self.embed_dim % self.num_heads:
             raise ValueError(f"embed_dim {self.embed_dim} is not divisible by num_heads {self.num_heads}")
         if self.embed_dim % 4:

@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from fisher.model.config import check_positive_ints
+
 __all__ = ["BEATsConfig"]
 
 log = logging.getLogger(__name__)
@@ -100,19 +102,20 @@ class BEATsConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` for inconsistent sizes."""
-        for name in (
-            "input_patch_size",
-            "embed_dim",
-            "encoder_layers",
-            "encoder_embed_dim",
-            "encoder_ffn_embed_dim",
-            "encoder_attention_heads",
-            "conv_pos",
-            "conv_pos_groups",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"BEATs cfg {name} must be a positive int, got {value!r}")
+        check_positive_ints(
+            self,
+            (
+                "input_patch_size",
+                "embed_dim",
+                "encoder_layers",
+                "encoder_embed_dim",
+                "encoder_ffn_embed_dim",
+                "encoder_attention_heads",
+                "conv_pos",
+                "conv_pos_groups",
+            ),
+            "BEATs cfg {name} must be a positive int, got {value!r}",
+        )
         if self.encoder_embed_dim % self.encoder_attention_heads:
             raise ValueError(
                 f"BEATs cfg encoder_embed_dim={self.encoder_embed_dim} is not divisible by "
