@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import StreamConfig
 
 __all__ = ["checkpoint_key", "load_checkpoints"]
 
 
-def checkpoint_key(config: Any) -> tuple:
+def checkpoint_key(config: StreamConfig) -> tuple:
     """Identity of a stream's trained checkpoint: ``(name, mef, encoder, sorted train_machines)``."""
     machines = None if config.train_machines is None else tuple(sorted(config.train_machines))
     return (config.name, config.mef, config.encoder, machines)

@@ -30,11 +30,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fisher.types import ArrayLike
+
 from .knn import as_matrix, check_k, knn_score, l2_normalize
+
+if TYPE_CHECKING:
+    from fisher.search.sharded import ShardedIndex
 
 __all__ = ["MIXUP_PAIRINGS", "MIXUP_STAGES", "MemoryBank", "build_bank", "oversample_factors"]
 
@@ -72,9 +77,9 @@ class MemoryBank:
     lam: np.ndarray
     clip_domain: np.ndarray
     domains: tuple[str, ...]
-    index: Any = field(default=None, repr=False, compare=False)
+    index: ShardedIndex | None = field(default=None, repr=False, compare=False)
 
-    def attach_index(self, spec: Any) -> MemoryBank:
+    def attach_index(self, spec: str | dict[str, Any]) -> MemoryBank:
         """Search through a :mod:`fisher.search.index` backend ``spec`` (e.g. ``"faiss-ivf"``), one shard per domain."""
         from fisher.search.sharded import ShardedIndex
 
@@ -93,7 +98,7 @@ class MemoryBank:
     def __len__(self) -> int:
         return int(self.embeddings.shape[0])
 
-    def score(self, queries: Any, k: int) -> np.ndarray:
+    def score(self, queries: ArrayLike, k: int) -> np.ndarray:
         """Mean distance of each unit-norm query ``[Q, D]`` to its ``k`` nearest rows, float64 ``[Q]``."""
         if self.index is not None:
             return self.index.search(as_matrix(queries, "queries", self.dim), k)[0].mean(axis=1)
@@ -105,7 +110,7 @@ class MemoryBank:
         ids = np.arange(self.n_clips)
         return knn_score(originals, self.embeddings, k, exclude=(ids, self.owners))
 
-    def domain_scores(self, queries: Any, k: int) -> np.ndarray:
+    def domain_scores(self, queries: ArrayLike, k: int) -> np.ndarray:
         """Score against each domain's rows only, float64 ``[Q, n_domains]`` (``k`` capped at the domain's rows)."""
         q = as_matrix(queries, "queries", self.dim)
         out = np.empty((q.shape[0], len(self.domains)))
@@ -181,7 +186,7 @@ def _oversample(emb, dom, own, lam, factors: np.ndarray) -> tuple[np.ndarray, ..
 
 
 def build_bank(
-    embeddings: Any,
+    embeddings: ArrayLike,
     domains: Sequence[str],
     *,
     oversample_ratio: float | None = 10.0,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,7 +149,7 @@ class StreamConfig:
         return cls(**{**data, "options": decode_options(data.get("options", {}))})
 
 
-def in_machines(machine: str, machines: Any) -> bool:
+def in_machines(machine: str, machines: Collection[str] | None) -> bool:
     """``machine`` is listed in ``machines`` — directly or, for a key ``<type>_<section digits>`` such as
     ``"fan_02"`` (the CLI's key for multi-section machines), through its machine type ``"fan"``."""
     if machines is None:

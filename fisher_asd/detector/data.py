@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from fisher.signals.validate import as_clips
+from fisher.types import WaveLike
+
+if TYPE_CHECKING:
+    from fisher.signals.reader import ChannelId
 
 __all__ = ["ClipFiles", "ClipSource", "as_labels"]
 
@@ -24,7 +28,7 @@ __all__ = ["ClipFiles", "ClipSource", "as_labels"]
 class ClipSource:
     """Index-able access to the clips of one call (see the module docstring)."""
 
-    def __init__(self, waves: Any) -> None:
+    def __init__(self, waves: WaveLike) -> None:
         if isinstance(waves, (str, bytes, os.PathLike)):
             raise TypeError("waves must be audio samples (or a ClipFiles sequence), not a path; load the file first")
         if isinstance(waves, (np.ndarray, torch.Tensor)) and waves.ndim == 1:
@@ -85,7 +89,9 @@ class ClipFiles(Sequence):
         sr: expected sampling rate in Hz; a file at another rate raises ``ValueError`` (nothing is resampled here).
     """
 
-    def __init__(self, paths: Sequence[str | os.PathLike], *, channel: Any = 0, sr: float | None = None) -> None:
+    def __init__(
+        self, paths: Sequence[str | os.PathLike], *, channel: ChannelId | None = 0, sr: float | None = None
+    ) -> None:
         self.paths = [Path(p) for p in paths]
         self.channel, self.sr = channel, sr
 

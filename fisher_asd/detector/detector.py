@@ -29,13 +29,14 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from fisher.search.index import index_spec, is_exact_default
 from fisher.signals.validate import check_sr
+from fisher.types import PathLike, SampleRate, WaveLike
 
 from .bank import MIXUP_PAIRINGS, MIXUP_STAGES, MemoryBank, build_bank
 from .cliplength import ClipLength
@@ -47,6 +48,9 @@ from .ranknorm import TIES
 from .scoring import infer_domains, normalise_scores, normalise_training
 from .stream import DetectorStream, build_streams, embed_streams
 from .train import TrainConfig, train_stream
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["DOMAIN_POLICIES", "RANK_NORMS", "Detector"]
 
@@ -227,12 +231,12 @@ class Detector:
     @classmethod
     def from_pretrained(
         cls,
-        path_or_hub_id: Any,
+        path_or_hub_id: PathLike,
         *,
         backbones: dict[str, Any] | None = None,
         device: str | torch.device | None = None,
         revision: str | None = None,
-        cache_dir: Any = None,
+        cache_dir: PathLike | None = None,
         local_files_only: bool | None = None,
     ) -> Detector:
         """A **fitted** detector written by :meth:`save_pretrained`: a local directory or a Hugging Face hub id
@@ -266,7 +270,7 @@ class Detector:
                 parts[n].append(res[n])
         return {n: np.concatenate(parts[n]) for n in names}
 
-    def embed(self, waves: Any, sr: float) -> dict[str, np.ndarray]:
+    def embed(self, waves: WaveLike, sr: SampleRate) -> dict[str, np.ndarray]:
         """L2-normalised stream embeddings ``{stream: float32 [B, D]}`` (``D`` = 256 for head / MEF streams)."""
         sr = check_sr(sr)
         src = ClipSource(waves)
@@ -282,7 +286,15 @@ class Detector:
                     s.to(self.device)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, waves: Any, sr: float, *, machine: Any, domain: Any = "source", train: bool = True) -> Detector:
+    def fit(
+        self,
+        waves: WaveLike,
+        sr: SampleRate,
+        *,
+        machine: str | Sequence[str],
+        domain: str | Sequence[str] = "source",
+        train: bool = True,
+    ) -> Detector:
         """Fit on normal clips: train the trainable streams (if ``train_heads``), then build the banks.
 
         Args:
@@ -380,7 +392,13 @@ class Detector:
         )
 
     def score_details(
-        self, waves: Any, sr: float, *, machine: Any, domain: Any = None, domain_policy: str | None = None
+        self,
+        waves: WaveLike,
+        sr: SampleRate,
+        *,
+        machine: str | Sequence[str],
+        domain: str | Sequence[str] | None = None,
+        domain_policy: str | None = None,
     ) -> dict[str, Any]:
         """:meth:`score` with its intermediate values: ``{"score" [B], "domain" [B] (given or inferred, None =
         per machine), "raw" {stream: [B]}, "normalised" {stream: [B]}}`` (streams absent for a machine are NaN)."""
@@ -413,7 +431,13 @@ class Detector:
         return {"score": score, "domain": out_dom, "raw": raw_all, "normalised": norm_all}
 
     def score(
-        self, waves: Any, sr: float, *, machine: Any, domain: Any = None, domain_policy: str | None = None
+        self,
+        waves: WaveLike,
+        sr: SampleRate,
+        *,
+        machine: str | Sequence[str],
+        domain: str | Sequence[str] | None = None,
+        domain_policy: str | None = None,
     ) -> np.ndarray:
         """Anomaly scores float64 ``[B]`` (higher = more anomalous; a single 1-D clip gives ``[1]``).
 
@@ -435,7 +459,13 @@ class Detector:
     decision_function = score
 
     def score_samples(
-        self, waves: Any, sr: float, *, machine: Any, domain: Any = None, domain_policy: str | None = None
+        self,
+        waves: WaveLike,
+        sr: SampleRate,
+        *,
+        machine: str | Sequence[str],
+        domain: str | Sequence[str] | None = None,
+        domain_policy: str | None = None,
     ) -> np.ndarray:
         """scikit-learn convention: the *negated* :meth:`score` (higher = more normal)."""
         return -self.score(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)
@@ -462,11 +492,11 @@ class Detector:
 
     def predict(
         self,
-        waves: Any,
-        sr: float,
+        waves: WaveLike,
+        sr: SampleRate,
         *,
-        machine: Any,
-        domain: Any = None,
+        machine: str | Sequence[str],
+        domain: str | Sequence[str] | None = None,
         threshold: float | None = None,
         domain_policy: str | None = None,
     ) -> np.ndarray:
@@ -478,7 +508,7 @@ class Detector:
         return (s > thr).astype(np.int8)
 
     # ------------------------------------------------------------------ persistence
-    def save_pretrained(self, directory: Any, *, save_backbones: str = "auto") -> Any:
+    def save_pretrained(self, directory: PathLike, *, save_backbones: str = "auto") -> Path:
         """Write ``detector.json`` + ``streams.safetensors`` + ``banks.safetensors`` (+ ``backbones.safetensors``).
 
         ``save_backbones``: ``"auto"`` stores frozen backbone weights only for randomly initialised encoders (built

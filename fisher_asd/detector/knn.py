@@ -15,17 +15,18 @@ import numpy as np
 
 from fisher.search.knn import as_matrix, check_k, knn_search
 from fisher.search.knn import l2_normalize as _l2_normalize
+from fisher.types import ArrayLike
 
 __all__ = ["as_matrix", "check_k", "knn_distances", "knn_score", "l2_normalize"]
 
 
-def l2_normalize(x: Any) -> np.ndarray:
+def l2_normalize(x: ArrayLike) -> np.ndarray:
     """Rows of ``x`` divided by their L2 norm, float64 ``[N, D]``; an all-zero row raises ``ValueError``."""
     return _l2_normalize(as_matrix(x), zero="raise")
 
 
 def knn_distances(
-    queries: Any, bank: Any, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None, **blocks: int
+    queries: ArrayLike, bank: ArrayLike, k: int, *, exclude: tuple[np.ndarray, np.ndarray] | None = None, **blocks: int
 ) -> np.ndarray:
     """The ``k`` smallest distances of every query to the bank, ascending, float64 ``[Q, k]``.
 
@@ -34,6 +35,6 @@ def knn_distances(
     return knn_search(queries, bank, k, metric="l2", exclude=exclude, **blocks)[0]
 
 
-def knn_score(queries: Any, bank: Any, k: int, **kwargs: Any) -> np.ndarray:
+def knn_score(queries: ArrayLike, bank: ArrayLike, k: int, **kwargs: Any) -> np.ndarray:
     """Mean of the ``k`` smallest distances per query, float64 ``[Q]`` (the raw anomaly score)."""
     return knn_distances(queries, bank, k, **kwargs).mean(axis=1)

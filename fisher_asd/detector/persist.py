@@ -30,6 +30,7 @@ import torch
 from fisher.files import atomic_write_path as atomic_write
 from fisher.files import read_json_manifest
 from fisher.search.index import is_exact_default
+from fisher.types import PathLike
 
 from .bank import MemoryBank
 from .config import StreamConfig, encoder_key
@@ -56,7 +57,7 @@ def _random_init(config: StreamConfig) -> bool:
     return any(isinstance(v, dict) and "__config__" in v for v in config.to_dict()["options"].values())
 
 
-def save_detector(det: Any, directory: Any, *, save_backbones: str = "auto") -> Path:
+def save_detector(det: Any, directory: PathLike, *, save_backbones: str = "auto") -> Path:
     """Write ``det`` into ``directory`` (see the module docstring)."""
     from safetensors.numpy import save_file as save_np
     from safetensors.torch import save_file as save_pt

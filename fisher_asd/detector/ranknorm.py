@@ -18,16 +18,19 @@ equals the transductive average rank over the training set, so both modes define
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
+
+from fisher.types import ArrayLike
 
 __all__ = ["TIES", "ecdf_rank", "group_ids", "rank_normalize"]
 
 TIES = ("average", "ordinal")
 
 
-def _scores(x: Any, name: str) -> np.ndarray:
+def _scores(x: ArrayLike, name: str) -> np.ndarray:
     arr = np.asarray(x)
     if arr.dtype == object or arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
@@ -39,7 +42,7 @@ def _scores(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def group_ids(groups: Any, n: int) -> np.ndarray:
+def group_ids(groups: Sequence[Hashable] | np.ndarray | None, n: int) -> np.ndarray:
     """Integer group index per item (``None`` = one group); groups may be any hashable labels."""
     if groups is None:
         return np.zeros(n, dtype=np.int64)
@@ -65,7 +68,9 @@ def _ranks(s: np.ndarray, ties: str) -> np.ndarray:
     return ranks
 
 
-def rank_normalize(scores: Any, groups: Any = None, *, ties: str = "average") -> np.ndarray:
+def rank_normalize(
+    scores: ArrayLike, groups: Sequence[Hashable] | np.ndarray | None = None, *, ties: str = "average"
+) -> np.ndarray:
     """Transductive rank normalisation to [0, 1] within each group, float64 ``[N]``.
 
     Args:
@@ -87,7 +92,7 @@ def rank_normalize(scores: Any, groups: Any = None, *, ties: str = "average") ->
     return out
 
 
-def ecdf_rank(scores: Any, reference: Any) -> np.ndarray:
+def ecdf_rank(scores: ArrayLike, reference: ArrayLike) -> np.ndarray:
     """Inductive rank of each score against ``reference``: ``(#less + 0.5 · #equal) / len(reference)``.
 
     Args:

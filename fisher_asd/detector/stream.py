@@ -22,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import zlib
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -34,10 +35,13 @@ from fisher_asd.adapters.lora import lora_parameters
 from .config import LOCATION_ARG, StreamConfig, encoder_key
 from .knn import l2_normalize
 
+if TYPE_CHECKING:
+    from fisher.eval.encoders import Encoder
+
 __all__ = ["DetectorStream", "build_streams", "embed_streams", "torch_module"]
 
 
-def torch_module(encoder: Any) -> nn.Module | None:
+def torch_module(encoder: Encoder) -> nn.Module | None:
     """The ``nn.Module`` holding an encoder's weights (the encoder itself or its ``model``), if any."""
     if isinstance(encoder, nn.Module):
         return encoder
@@ -52,7 +56,7 @@ def _seed(seed: int, name: str) -> int:
 class DetectorStream(nn.Module):
     """A built stream (see the module docstring); ``encoder`` is the (possibly shared) encoder object."""
 
-    def __init__(self, config: StreamConfig, encoder: Any, *, seed: int = 0) -> None:
+    def __init__(self, config: StreamConfig, encoder: Encoder, *, seed: int = 0) -> None:
         super().__init__()
         self.config = config
         self.seed = int(seed)
@@ -198,7 +202,7 @@ def build_streams(
 
 
 def embed_streams(
-    streams: dict[str, DetectorStream], clips: list[torch.Tensor], sr: float, names: Any, batch_size: int = 8
+    streams: dict[str, DetectorStream], clips: list[torch.Tensor], sr: float, names: Sequence[str], batch_size: int = 8
 ) -> dict[str, np.ndarray]:
     """Unit-norm float32 embeddings ``{stream: [B, D]}`` of ``names``; MEF streams share their frozen prefixes
     (:class:`fisher_asd.streams.mef.StreamSet`)."""
