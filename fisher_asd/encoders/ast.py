@@ -15,7 +15,7 @@ Weights: ``MIT/ast-finetuned-audioset-10-10-0.4593`` (BSD-3-Clause per the AST r
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,9 @@ import torch.nn.functional as F
 from ._hf import crop_windows, load_model, preprocessor_config, transformers
 from .base import AudioEncoder
 from .fbank import kaldi_fbank
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel
 
 __all__ = ["AST_ID", "ASTEncoder"]
 
@@ -39,7 +42,13 @@ class ASTEncoder(AudioEncoder):
     min_samples = 400
 
     def __init__(
-        self, backbone: Any, *, tokens: str = "all", crop: str = "start", mean: float = _MEAN, std: float = _STD
+        self,
+        backbone: PreTrainedModel,
+        *,
+        tokens: str = "all",
+        crop: str = "start",
+        mean: float = _MEAN,
+        std: float = _STD,
     ) -> None:
         super().__init__(backbone)
         if tokens not in ("all", "patches"):
@@ -65,7 +74,9 @@ class ASTEncoder(AudioEncoder):
         return cls(model, tokens=tokens, crop=crop, mean=pre.get("mean", _MEAN), std=pre.get("std", _STD))
 
     @classmethod
-    def from_config(cls, config: Any = None, *, tokens: str = "all", crop: str = "start") -> ASTEncoder:
+    def from_config(
+        cls, config: PretrainedConfig | None = None, *, tokens: str = "all", crop: str = "start"
+    ) -> ASTEncoder:
         """Random weights from an ``ASTConfig`` (default: the full-size AudioSet model)."""
         tf = transformers(_FEATURE)
         config = tf.ASTConfig() if config is None else config

@@ -1,45 +1,41 @@
 """The trainable extension of the encoder protocol and a base class for torch encoders.
 
-Protocol (what the detector relies on)
---------------------------------------
-Every encoder — built-in or user-registered — provides the library's one protocol,
-:class:`fisher.eval.encoders.Encoder` (re-exported here), restated:
+Protocol (what the detector relies on):
+    Every encoder — built-in or user-registered — provides the library's one protocol,
+    :class:`fisher.eval.encoders.Encoder` (re-exported here), restated:
 
-``name: str``
-    Registry name (``"beats"``, ``"clap"``, …).
-``sample_rate: int | None``
-    Native rate in Hz. Input at another rate is resampled explicitly (``fisher.signals.resample``, logged). ``None``
-    means the encoder works at any rate and never resamples (``fisher``, ``logstft``).
-``dim: int | None``
-    Size of one embedding; ``None`` when it depends on the input rate (then use ``embedding_dim(sr)``).
-``embedding_dim(sr) -> int``
-    Size of one embedding for input at ``sr`` Hz.
-``embed(waves, sr, *, batch_size=8) -> np.ndarray | torch.Tensor``
-    ``waves``: one clip ``[N]``, a batch ``[B, N]`` or a list of 1-D clips (lengths may differ), float in [-1, 1)
-    or integer PCM (see ``fisher.signals.validate.as_clips``); ``sr`` in Hz (required). Returns ``[B, dim]`` float32
-    (``[dim]`` for a single 1-D clip), numpy unless the input was a torch tensor. Deterministic, evaluation mode,
-    no gradient; a clip gives the same embedding alone and in a batch (clips are only batched with clips of the
-    same length, so no padding is involved).
+    * ``name: str``: Registry name (``"beats"``, ``"clap"``, …).
+    * ``sample_rate: int | None``: Native rate in Hz. Input at another rate is resampled explicitly
+      (``fisher.signals.resample``, logged). ``None`` means the encoder works at any rate and never resamples
+      (``fisher``, ``logstft``).
+    * ``dim: int | None``: Size of one embedding; ``None`` when it depends on the input rate (then use
+      ``embedding_dim(sr)``).
+    * ``embedding_dim(sr) -> int``: Size of one embedding for input at ``sr`` Hz.
+    * ``embed(waves, sr, *, batch_size=8) -> np.ndarray | torch.Tensor``: ``waves``: one clip ``[N]``, a batch
+      ``[B, N]`` or a list of 1-D clips (lengths may differ), float in [-1, 1) or integer PCM (see
+      ``fisher.signals.validate.as_clips``); ``sr`` in Hz (required). Returns ``[B, dim]`` float32 (``[dim]`` for a
+      single 1-D clip), numpy unless the input was a torch tensor. Deterministic, evaluation mode, no gradient; a clip
+      gives the same embedding alone and in a batch (clips are only batched with clips of the same length, so no padding
+      is involved).
 
-Trainable torch encoders (:class:`AudioEncoder`: ``beats``, ``clap``, ``wavlm``, ``ast``) add the frame-level,
-differentiable path used to train heads and LoRA adapters:
+Trainable encoders:
+    Trainable torch encoders (:class:`AudioEncoder`: ``beats``, ``clap``, ``wavlm``, ``ast``) add the frame-level,
+    differentiable path used to train heads and LoRA adapters:
 
-``prepare(waves, sr) -> torch.Tensor``
-    Validated, resampled ``[B, N]`` float32 batch at ``sample_rate`` (all clips must have the same length).
-``forward(x) -> torch.Tensor``
-    ``[B, N]`` at the native rate → pooled stream input ``[B, dim]`` (BEATs / WavLM / AST: mean over tokens;
-    CLAP: the 512-d projected ``audio_embeds``). Gradients reach LoRA adapters inside ``backbone``.
-``forward_frames(x) -> (frames [B, T, D], padding_mask [B, T] | None)``
-    Token / frame features before pooling (True in the mask = padded).
-``frames(waves, sr)``
-    ``prepare`` + ``forward_frames``.
-``backbone: nn.Module``
-    The wrapped network (LoRA is injected here; names in ``fisher_asd.adapters.lora.LORA_TARGETS``). It stays in
-    ``eval()`` even when the encoder is put in ``train()`` (no dropout, no layer drop, frozen BatchNorm statistics),
-    so only heads / adapters learn.
-``split_points: tuple[int, ...]`` with ``forward_prefix(x, split) -> state`` and ``forward_from(state) -> [B, dim]``
-    (BEATs, CLAP): ``forward_from(forward_prefix(x, k)) == forward(x)``; lets several streams that share frozen
-    early layers compute them once (``fisher_asd.streams.mef``).
+    * ``prepare(waves, sr) -> torch.Tensor``: Validated, resampled ``[B, N]`` float32 batch at ``sample_rate`` (all
+      clips must have the same length).
+    * ``forward(x) -> torch.Tensor``: ``[B, N]`` at the native rate → pooled stream input ``[B, dim]`` (BEATs / WavLM /
+      AST: mean over tokens; CLAP: the 512-d projected ``audio_embeds``). Gradients reach LoRA adapters inside
+      ``backbone``.
+    * ``forward_frames(x) -> (frames [B, T, D], padding_mask [B, T] | None)``: Token / frame features before pooling
+      (True in the mask = padded).
+    * ``frames(waves, sr)``: ``prepare`` + ``forward_frames``.
+    * ``backbone: nn.Module``: The wrapped network (LoRA is injected here; names in
+      ``fisher_asd.adapters.lora.LORA_TARGETS``). It stays in ``eval()`` even when the encoder is put in ``train()`` (no
+      dropout, no layer drop, frozen BatchNorm statistics), so only heads / adapters learn.
+    * ``split_points: tuple[int, ...]`` with ``forward_prefix(x, split) -> state`` and
+      ``forward_from(state) -> [B, dim]`` (BEATs, CLAP): ``forward_from(forward_prefix(x, k)) == forward(x)``; lets
+      several streams that share frozen early layers compute them once (``fisher_asd.streams.mef``).
 """
 
 from __future__ import annotations
@@ -54,6 +50,7 @@ from torch import nn
 from fisher.eval.encoders import Encoder
 from fisher.signals.resample import resample
 from fisher.signals.validate import as_clips, check_sr
+from fisher.types import SampleRate, WaveLike
 
 __all__ = ["AudioEncoder", "Encoder", "FrameEncoder", "group_by_length", "to_output"]
 
@@ -68,13 +65,13 @@ class FrameEncoder(Encoder, Protocol):
 
     backbone: nn.Module
 
-    def prepare(self, waves: Any, sr: float) -> torch.Tensor: ...
+    def prepare(self, waves: WaveLike, sr: SampleRate) -> torch.Tensor: ...
 
     def forward(self, x: torch.Tensor) -> torch.Tensor: ...
 
     def forward_frames(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
-    def frames(self, waves: Any, sr: float) -> tuple[torch.Tensor, torch.Tensor | None]: ...
+    def frames(self, waves: WaveLike, sr: SampleRate) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
 
 def group_by_length(clips: list[torch.Tensor], batch_size: int) -> list[list[int]]:
@@ -126,7 +123,7 @@ class AudioEncoder(nn.Module):
     def device(self) -> torch.device:
         return next(self.backbone.parameters()).device
 
-    def clips(self, waves: Any, sr: float):
+    def clips(self, waves: WaveLike, sr: SampleRate):
         """Validate ``waves`` and resample each clip to the native rate → ``(list of 1-D tensors, Clips)``."""
         sr = check_sr(sr)
         batch = as_clips(waves)
@@ -140,7 +137,7 @@ class AudioEncoder(nn.Module):
                 )
         return out, batch
 
-    def prepare(self, waves: Any, sr: float) -> torch.Tensor:
+    def prepare(self, waves: WaveLike, sr: SampleRate) -> torch.Tensor:
         """``[B, N]`` float32 batch at the native rate on the encoder's device (equal clip lengths required)."""
         clips, _ = self.clips(waves, sr)
         lengths = {c.shape[0] for c in clips}
@@ -152,7 +149,7 @@ class AudioEncoder(nn.Module):
         return torch.stack(clips).to(self.device)
 
     @torch.inference_mode()
-    def embed(self, waves: Any, sr: float, *, batch_size: int = 8) -> np.ndarray | torch.Tensor:
+    def embed(self, waves: WaveLike, sr: SampleRate, *, batch_size: int = 8) -> np.ndarray | torch.Tensor:
         """Pooled embeddings ``[B, dim]`` (``[dim]`` for one clip); see the module docstring."""
         clips, batch = self.clips(waves, sr)
         was_training = self.training
@@ -166,7 +163,7 @@ class AudioEncoder(nn.Module):
             self.train(was_training)
         return to_output(out, batch.single, batch.torch_input)
 
-    def frames(self, waves: Any, sr: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def frames(self, waves: WaveLike, sr: SampleRate) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Frame-level features of an equal-length batch (differentiable)."""
         return self.forward_frames(self.prepare(waves, sr))
 

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ._hf import crop_windows, load_model, preprocessor_config, transformers
 from .base import AudioEncoder
+
+if TYPE_CHECKING:
+    from transformers import ClapFeatureExtractor, PretrainedConfig, PreTrainedModel
 
 __all__ = ["CLAP_ID", "ClapEncoder"]
 
@@ -57,7 +60,9 @@ class ClapEncoder(AudioEncoder):
     sample_rate = 48000
     min_samples = 1
 
-    def __init__(self, backbone: Any, *, crop: str = "center", feature_extractor: Any = None) -> None:
+    def __init__(
+        self, backbone: PreTrainedModel, *, crop: str = "center", feature_extractor: ClapFeatureExtractor | None = None
+    ) -> None:
         super().__init__(backbone)
         cfg = backbone.config
         if getattr(cfg, "enable_fusion", False):
@@ -86,7 +91,7 @@ class ClapEncoder(AudioEncoder):
         return cls(model, crop=crop, feature_extractor=fe)
 
     @classmethod
-    def from_config(cls, config: Any = None, *, crop: str = "center") -> ClapEncoder:
+    def from_config(cls, config: PretrainedConfig | None = None, *, crop: str = "center") -> ClapEncoder:
         """Random weights from a ``ClapAudioConfig`` (default: the full-size HTS-AT of clap-htsat-unfused)."""
         tf = transformers(_FEATURE)
         config = tf.ClapAudioConfig() if config is None else config

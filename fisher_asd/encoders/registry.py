@@ -14,9 +14,16 @@ returned by :func:`create_encoder` satisfies :class:`fisher_asd.encoders.base.En
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from fisher.types import PathLike
 
 from .base import Encoder
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
+
+    from .beats.config import BEATsConfig
 
 __all__ = ["available_encoders", "create_encoder", "register_encoder", "unregister_encoder"]
 
@@ -30,7 +37,7 @@ def _check_name(name: Any) -> str:
     return name.strip().lower()
 
 
-def register_encoder(name: str, factory: Any = None, *, overwrite: bool = False):
+def register_encoder(name: str, factory: Callable[..., Encoder] | Encoder | None = None, *, overwrite: bool = False):
     """Register ``factory`` (callable returning an encoder, or a ready encoder instance) under ``name``.
 
     Without ``factory`` it returns a decorator. Re-using a name raises ``ValueError`` unless ``overwrite=True``
@@ -38,7 +45,7 @@ def register_encoder(name: str, factory: Any = None, *, overwrite: bool = False)
     """
     key = _check_name(name)
 
-    def add(obj: Any) -> Any:
+    def add(obj: Callable[..., Encoder] | Encoder) -> Callable[..., Encoder] | Encoder:
         if not (isinstance(obj, Encoder) or callable(obj)):
             raise TypeError(f"register_encoder({key!r}, ...) needs a factory or an encoder instance, got {obj!r}")
         if key in _REGISTRY and not overwrite:
@@ -93,7 +100,7 @@ def _logstft(**kwargs: Any):
     return LogSTFT(**kwargs)
 
 
-def _beats(checkpoint: Any = None, config: Any = None, **kwargs: Any):
+def _beats(checkpoint: PathLike | None = None, config: BEATsConfig | None = None, **kwargs: Any):
     from .beats.encoder import BEATsEncoder
 
     if checkpoint is not None and config is not None:
@@ -109,7 +116,7 @@ def _beats(checkpoint: Any = None, config: Any = None, **kwargs: Any):
 
 
 def _hf(module: str, cls_name: str) -> Callable[..., Any]:
-    def factory(name_or_path: Any = None, config: Any = None, **kwargs: Any):
+    def factory(name_or_path: PathLike | None = None, config: PretrainedConfig | None = None, **kwargs: Any):
         from .._extra import require
 
         require("transformers", f"the {module} encoder")

@@ -13,12 +13,15 @@ redistribution). Frozen in the ASD system: LoRA would be a silent no-op on its a
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 
 from ._hf import load_model, preprocessor_config, transformers
 from .base import AudioEncoder
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel
 
 __all__ = ["WAVLM_ID", "WavLMEncoder"]
 
@@ -33,7 +36,7 @@ class WavLMEncoder(AudioEncoder):
     sample_rate = 16000
     min_samples = 400
 
-    def __init__(self, backbone: Any, *, do_normalize: bool = False) -> None:
+    def __init__(self, backbone: PreTrainedModel, *, do_normalize: bool = False) -> None:
         super().__init__(backbone)
         self.do_normalize = bool(do_normalize)
         self.dim = int(backbone.config.hidden_size)
@@ -47,7 +50,7 @@ class WavLMEncoder(AudioEncoder):
         return cls(model, do_normalize=preprocessor_config(name_or_path).get("do_normalize", False))
 
     @classmethod
-    def from_config(cls, config: Any = None) -> WavLMEncoder:
+    def from_config(cls, config: PretrainedConfig | None = None) -> WavLMEncoder:
         """Random weights from a ``WavLMConfig`` (default: wavlm-base size)."""
         tf = transformers(_FEATURE)
         config = tf.WavLMConfig() if config is None else config

@@ -77,7 +77,7 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     """``torch.load(weights_only=True)`` of a ``.pt`` (or xz-compressed ``.pt.xz``) BEATs checkpoint."""
     with path.open("rb") as fh:
         compressed = fh.read(6) == b"\xfd7zXZ\x00"
-    source: Any = io.BytesIO(lzma.decompress(path.read_bytes())) if compressed else path
+    source: io.BytesIO | Path = io.BytesIO(lzma.decompress(path.read_bytes())) if compressed else path
     ckpt = torch.load(source, map_location="cpu", weights_only=True)
     if not isinstance(ckpt, dict) or "cfg" not in ckpt or "model" not in ckpt:
         found = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
