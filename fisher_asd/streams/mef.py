@@ -37,6 +37,7 @@ from torch import nn
 
 from fisher.signals.resample import resample
 from fisher.signals.validate import as_clips, check_sr
+from fisher.types import SampleRate, WaveLike
 from fisher_asd.adapters.heads import HEAD_DIM, ProjectionHead
 from fisher_asd.adapters.lora import inject_lora, lora_parameters, merge_lora, unmerge_lora
 from fisher_asd.encoders.base import RESAMPLE_METHOD, AudioEncoder, group_by_length, to_output
@@ -141,7 +142,7 @@ class Stream(nn.Module):
         """``[B, N]`` at the encoder's rate → head output ``[B, 256]`` (differentiable)."""
         return self.head(self.encoder(x))
 
-    def embed(self, waves: Any, sr: float, *, batch_size: int = 8) -> np.ndarray | torch.Tensor:
+    def embed(self, waves: WaveLike, sr: SampleRate, *, batch_size: int = 8) -> np.ndarray | torch.Tensor:
         """Head outputs ``[B, 256]`` for any input rate (see the encoder protocol)."""
         return StreamSet([self]).embed(waves, sr, batch_size=batch_size, share_prefix=False)[self.name]
 
@@ -200,7 +201,7 @@ class StreamSet(nn.Module):
 
     @torch.inference_mode()
     def embed(
-        self, waves: Any, sr: float, *, share_prefix: bool = True, heads: bool = True, batch_size: int = 8
+        self, waves: WaveLike, sr: SampleRate, *, share_prefix: bool = True, heads: bool = True, batch_size: int = 8
     ) -> dict[str, np.ndarray | torch.Tensor]:
         """``{stream: [B, 256]}`` (``[B, encoder dim]`` pooled vectors with ``heads=False``); one clip → ``[256]``."""
         sr = check_sr(sr)
