@@ -4,12 +4,11 @@ It uses the same framing as FISHER (``n_fft = floor(25 ms * sr)``, ``hop = floor
 no centring) and the same input conventions (:func:`fisher.signals.validate.as_clips`), so it is a drop-in reference point for
 any evaluation that takes an encoder.
 
-Band layout
------------
-The one-sided STFT has ``F = n_fft // 2 + 1`` bins spaced ``sr / n_fft`` Hz apart (exactly 40 Hz when ``sr`` is a
-multiple of 40). Band ``b`` is the average of bins ``[b * bins_per_band, (b + 1) * bins_per_band)``, low to high
-frequency; the ``F mod bins_per_band`` highest bins are dropped. With the default ``bins_per_band=1`` every bin is its
-own ~40 Hz band: 201 values at 16 kHz, 151 at 12 kHz, 601 at 48 kHz (see :meth:`LogSTFT.embedding_dim`).
+Band layout:
+    The one-sided STFT has ``F = n_fft // 2 + 1`` bins spaced ``sr / n_fft`` Hz apart (exactly 40 Hz when ``sr`` is a
+    multiple of 40). Band ``b`` is the average of bins ``[b * bins_per_band, (b + 1) * bins_per_band)``, low to high
+    frequency; the ``F mod bins_per_band`` highest bins are dropped. With the default ``bins_per_band=1`` every bin is
+    its own ~40 Hz band: 201 values at 16 kHz, 151 at 12 kHz, 601 at 48 kHz (see :meth:`LogSTFT.embedding_dim`).
 """
 
 from __future__ import annotations

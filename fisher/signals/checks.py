@@ -5,14 +5,13 @@ This is the single input-checking code path of the library: :func:`fisher.signal
 torch-free :class:`fisher.deploy.runtime.OnnxFisher` calls it directly. Torch tensors are accepted without importing
 torch (they are recognised by type and converted through ``.numpy()``).
 
-Conventions
------------
-* A clip is a 1-D sequence of samples. ``[B, N]`` arrays and lists of 1-D arrays are batches of clips.
-  Channels of a multi-channel recording are passed as separate clips (``wave.T`` for soundfile's
-  ``(frames, channels)`` arrays).
-* Floating-point input is used as is (expected range [-1, 1)), converted to float32.
-* Integer PCM is scaled by its dtype's full scale: ``int16 / 2**15``, ``int32 / 2**31``, ``int8 / 2**7``,
-  ``uint8`` as ``(x - 128) / 2**7`` (the WAV 8-bit convention), ``int64 / 2**63``.
+Conventions:
+    * A clip is a 1-D sequence of samples. ``[B, N]`` arrays and lists of 1-D arrays are batches of clips.
+      Channels of a multi-channel recording are passed as separate clips (``wave.T`` for soundfile's
+      ``(frames, channels)`` arrays).
+    * Floating-point input is used as is (expected range [-1, 1)), converted to float32.
+    * Integer PCM is scaled by its dtype's full scale: ``int16 / 2**15``, ``int32 / 2**31``, ``int8 / 2**7``,
+      ``uint8`` as ``(x - 128) / 2**7`` (the WAV 8-bit convention), ``int64 / 2**63``.
 """
 
 from __future__ import annotations
