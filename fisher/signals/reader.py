@@ -31,12 +31,15 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fisher.signals.validate import check_sr, pcm_to_float
 from fisher.types import PathLike, SampleRate
+
+if TYPE_CHECKING:
+    import soundfile
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -103,7 +106,7 @@ class SignalFile:
             raise ValueError(
                 f"{self.path}: unsupported signal format {self.kind!r}; allowed: {', '.join(SIGNAL_EXTENSIONS)}"
             )
-        self._sf: Any = None
+        self._sf: soundfile.SoundFile | None = None
         self._arrays: dict[str, np.ndarray] = {}  # loaded .npz members / .mat arrays / the .npy memory map
         self._layouts: dict[str, tuple[int, int, bool]] = {}  # array key -> (channels, samples, rows_are_channels)
         try:
