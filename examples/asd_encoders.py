@@ -5,8 +5,8 @@ propellers), located through ``$FISHER_SHARED`` or ``../shared`` beside the repo
 three 10 s windows and embedded; per encoder the script prints the embedding shape and a leave-one-flight-out
 distance of every flight to the normal flights (a first look, not an evaluation).
 
-FISHER uses random weights (tiny, depth 2) so that the example runs offline — the pipeline and shapes are the point;
-pass ``--fisher small`` (or a directory / ``.pt``) to use real weights. Run: ``python examples/asd_encoders.py``.
+FISHER uses the shipped self-pretrained ``demo`` weights (offline; not the official FISHER release) — pass
+``--fisher small`` (or a directory / ``.pt``) for the official weights. Run: ``python examples/asd_encoders.py``.
 """
 
 from __future__ import annotations
@@ -60,16 +60,17 @@ def distance_to_normals(emb: np.ndarray, labels: list[str], per_flight: int) -> 
 def main() -> None:
     ap = argparse.ArgumentParser(description="embed drone audio with logstft and fisher")
     ap.add_argument("--per-class", type=int, default=3, help="flights per class (default 3)")
-    ap.add_argument("--fisher", default=None, help="FISHER name / directory / .pt (default: random tiny, offline)")
+    ap.add_argument(
+        "--fisher", default=None, help="FISHER name / directory / .pt (default: the shipped 'demo' weights, offline)"
+    )
     args = ap.parse_args()
 
-    from fisher import FisherConfig
     from fisher_asd.encoders import create_encoder
 
     windows, labels, sr = load_flights(shared_data(), args.per_class)
     per_flight = 3
     print(f"{len(windows)} windows of 10 s at {sr} Hz from {len(windows) // per_flight} flights")
-    model = args.fisher or FisherConfig.preset("tiny", depth=2)
+    model = args.fisher or "demo"
     encoders = [create_encoder("logstft"), create_encoder("fisher", model=model, pool="concat")]
     for enc in encoders:
         emb = enc.embed(windows, sr, batch_size=8)
@@ -77,7 +78,7 @@ def main() -> None:
         for cls, d in distance_to_normals(np.asarray(emb, dtype=np.float64), labels, per_flight).items():
             print(f"  {cls:<11} mean cosine distance to the other normal flights: {d:.4f}")
     if args.fisher is None:
-        print("\n(fisher used random weights: its distances carry no meaning)")
+        print("\n(fisher used the shipped 'demo' weights, not the official FISHER release)")
 
 
 if __name__ == "__main__":
