@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     from fisher.demo.weights import load_demo_model
     from fisher.eval.baseline import LogSTFT
     from fisher.eval.rmis import demo_table
-    from fisher.model.bands import frame_params
+    from fisher.model.framing import frame_params
     from fisher.signals.synth import bearing_signal
 
     rates = _parse_rates(args.rates)

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fisher.eval.metrics import roc_curve
-from fisher.model.bands import frame_params, spectrogram
+from fisher.model.bands import spectrogram
+from fisher.model.framing import frame_params
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -23,10 +23,10 @@ import torch
 from tqdm.auto import tqdm
 
 from fisher.model.bands import log_spectrogram, split_bands
-from fisher.model.framing import LONG_MODES, POOLS, check_min_length, check_options, frame_params, window_spans
+from fisher.model.framing import check_min_length, check_options, frame_params, window_spans
 from fisher.signals.validate import as_clips, check_sr
 
-__all__ = ["LONG_MODES", "POOLS", "WindowEncoder", "check_options", "embed", "window_spans"]
+__all__ = ["WindowEncoder", "embed", "pool_bands"]
 
 
 class WindowEncoder:

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from fisher.inference.embed import WindowEncoder, check_options, pool_bands, window_spans
-from fisher.model.bands import check_min_length
+from fisher.inference.embed import WindowEncoder, pool_bands
+from fisher.model.framing import check_min_length, check_options, window_spans
 from fisher.signals.reader import SignalFile
 
 __all__ = ["DC_BLOCK", "FileEmbedding", "SignalReader", "embed_file", "iter_file_windows"]

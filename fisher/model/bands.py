@@ -14,20 +14,10 @@ import torch
 from einops import rearrange
 
 from fisher.model.config import SPEC_MEAN, SPEC_STD, SPEC_STD_COEFF
-from fisher.model.framing import MIN_FRAMES, check_min_length, frame_params, min_samples, num_bands, num_frames
+from fisher.model.framing import check_min_length, frame_params
 from fisher.signals.validate import as_clips, check_sr
 
-__all__ = [
-    "MIN_FRAMES",
-    "check_min_length",
-    "frame_params",
-    "log_spectrogram",
-    "min_samples",
-    "num_bands",
-    "num_frames",
-    "spectrogram",
-    "split_bands",
-]
+__all__ = ["log_spectrogram", "spectrogram", "split_bands"]
 
 LOG_EPS = 1e-10
 

@@ -18,9 +18,8 @@ from torch import nn
 
 from fisher.inference.embed import embed
 from fisher.inference.streaming import embed_file
-from fisher.model.bands import frame_params
 from fisher.model.config import FisherConfig
-from fisher.model.framing import BandShapes
+from fisher.model.framing import BandShapes, frame_params
 from fisher.model.vit import Block, sincos_table
 
 __all__ = ["Fisher"]

@@ -35,8 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from fisher.model.bands import frame_params, log_spectrogram, num_frames, split_bands
+from fisher.model.bands import log_spectrogram, split_bands
 from fisher.model.config import FisherConfig
+from fisher.model.framing import frame_params, num_frames
 from fisher.pretrain.sources import SignalRef, read_signal
 from fisher.signals.resample import ratio, resample
 
