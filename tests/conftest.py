@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -15,6 +17,12 @@ import torch
 torch.set_num_threads(2)
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, *, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``python -c code`` in a fresh interpreter with this checkout first on ``PYTHONPATH`` (text output)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, cwd=cwd)
 
 
 def shared_dir() -> Path | None:

@@ -17,10 +17,9 @@ Any cycle fails the test, and the message prints it (``a -> b -> a``).
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("fisher", "fisher_asd")
@@ -126,13 +125,6 @@ def test_types_import_without_torch():
         "import fisher.signals.checks, fisher.model.framing\n"
         "print('ok')\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT.parent,
-    )
+    run = run_python(code, cwd=ROOT.parent)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"

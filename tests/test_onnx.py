@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -15,7 +12,7 @@ import torch
 import fisher
 from fisher import Fisher, FisherConfig, OnnxFisher, export_onnx
 from fisher.cli import main as cli_main
-from tests.conftest import REPO, require_shared
+from tests.conftest import REPO, require_shared, run_python
 from tests.test_fisher_parity import SCALES, clip_wave
 
 pytest.importorskip("onnxruntime")
@@ -121,24 +118,14 @@ def test_runs_without_torch(exported, tmp_path):
         assert fisher.inference_capabilities().auto in ("fp32", "bf16")
         print("ok", diff)
     """)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    run = subprocess.run(
-        [sys.executable, "-c", script], check=False, capture_output=True, text=True, env=env, cwd=tmp_path
-    )
+    run = run_python(script, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("ok")
 
 
 def test_import_fisher_does_not_import_torch():
     code = "import sys, fisher; fisher.FisherConfig; fisher.frame_params(16000); print('torch' in sys.modules)"
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        cwd=REPO.parent,
-    )
+    run = run_python(code, cwd=REPO.parent)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "False"
 
