@@ -93,6 +93,8 @@ class FisherEncoder:
             ``"mean"`` (``D``: 192 / 256 / 384 for tiny / mini / small).
         long: clips longer than one 1024-frame window: ``"chunk"`` (windows averaged) or ``"truncate"``.
         pad_frames: zero-pad the normalised spectrogram of a short clip to 1024 frames (the RMIS recipe).
+        summary: per-band summary (``"cls"``, ``"mean"``, ``"freq"``, ``"cls+mean"`` …; default the model's
+            ``config.summary``), see :meth:`fisher.Fisher.embed`.
         batch_size: windows per forward pass (default of :meth:`embed`). precision: ``"fp32"`` / ``"bf16"`` /
             ``"int8"`` (:mod:`fisher.inference.precision`). device: torch device. local_files_only: for names.
     """
@@ -111,8 +113,10 @@ class FisherEncoder:
         precision: str = "fp32",
         device: str | torch.device | None = None,
         local_files_only: bool | None = None,
+        summary: str | None = None,
     ) -> None:
         from fisher.inference.precision import PRECISIONS
+        from fisher.model.framing import parse_summary
         from fisher.model.config import FisherConfig
         from fisher.model.network import Fisher
 
@@ -131,7 +135,8 @@ class FisherEncoder:
         self.model = model.eval()
         self.name, self.pool, self.long, self.pad_frames = name, pool, long, bool(pad_frames)
         self.batch_size, self.precision, self.device = batch_size, precision, device
-        self.dim = model.embed_dim if pool == "mean" else None
+        self.summary = model.config.summary if summary is None else "+".join(parse_summary(summary))
+        self.dim = model.embedding_dim(16000, "mean", self.summary) if pool == "mean" else None
 
     @classmethod
     def rmis(
@@ -151,11 +156,12 @@ class FisherEncoder:
             "rmis" if (self.long, self.pad_frames) == ("truncate", True) else f"{self.long}-pad{int(self.pad_frames)}"
         )
         suffix = "" if self.precision == "fp32" else f"-{self.precision}"
+        suffix += "" if self.summary == "cls" else f"-{self.summary}"
         return f"fisher-{weights_fingerprint(self.model)}-{self.pool}-{recipe}{suffix}"
 
     def embedding_dim(self, sr: float) -> int:
         """``num_bands(sr) · D`` for ``pool="concat"``, ``D`` for ``"mean"``."""
-        return self.model.embedding_dim(check_sr(sr), self.pool)
+        return self.model.embedding_dim(check_sr(sr), self.pool, self.summary)
 
     def embed(self, waves: WaveLike, sr: SampleRate, *, batch_size: int | None = None) -> ArrayLike:
         """``[B, embedding_dim(sr)]`` float32 (``[dim]`` for one clip); numpy unless the input was torch."""
@@ -168,6 +174,7 @@ class FisherEncoder:
             batch_size=batch_size or self.batch_size,
             precision=self.precision,
             device=self.device,
+            summary=self.summary,
         )
 
     def frames(self, waves: WaveLike, sr: SampleRate) -> Any:

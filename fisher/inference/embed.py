@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from fisher.model.bands import log_spectrogram, split_bands
-from fisher.model.framing import check_min_length, check_options, frame_params, window_spans
+from fisher.model.framing import check_min_length, check_options, frame_params, parse_summary, summary_dim, window_spans
 from fisher.signals.validate import as_clips, check_sr
 
 __all__ = ["WindowEncoder", "embed", "pool_bands"]
@@ -40,6 +40,7 @@ class WindowEncoder:
         pad_frames: bool = False,
         precision: str = "fp32",
         device: str | torch.device | None = None,
+        summary: str | None = None,
     ) -> None:
         from fisher.inference.precision import inference_copy, input_dtype
 
@@ -47,6 +48,8 @@ class WindowEncoder:
         self.n_fft, self.hop = frame_params(sr, self.cfg.win_ms, self.cfg.hop_ms)
         self.num_bands = model.num_bands(sr)
         self.pad_frames = pad_frames
+        self.summary = self.cfg.summary if summary is None else summary
+        self.dim = summary_dim(self.summary, self.cfg.embed_dim, self.cfg.freq_patches)
         param = next(model.parameters())
         self.device = torch.device(device) if device is not None else param.device
         if self.device != param.device:
@@ -72,10 +75,12 @@ class WindowEncoder:
 
     @torch.inference_mode()
     def encode(self, specs: list[torch.Tensor]) -> torch.Tensor:
-        """Equal-length window spectrograms → ``[len(specs), nb, D]`` float32 CPU (bands low → high)."""
+        """Equal-length window spectrograms → ``[len(specs), nb, d]`` float32 CPU (bands low → high; ``d`` the
+        width of the summary, ``D`` for ``"cls"``)."""
         bands = torch.cat([split_bands(s, self.cfg.band_width) for s in specs])
         bands = bands.to(device=self.device, dtype=self.dtype)
-        return self.runner(bands).float().cpu().reshape(len(specs), self.num_bands, self.cfg.embed_dim)
+        out = self.runner(bands) if self.summary == "cls" else self.runner(bands, self.summary)
+        return out.float().cpu().reshape(len(specs), self.num_bands, self.dim)
 
 
 def pool_bands(per_band: torch.Tensor, pool: str) -> torch.Tensor:
@@ -99,6 +104,7 @@ def embed(
     batch_size: int = 8,
     device: str | torch.device | None = None,
     precision: str = "fp32",
+    summary: str | None = None,
     show_progress: bool = False,
 ) -> np.ndarray | torch.Tensor:
     """Embed one clip or a batch of clips at sampling rate ``sr`` (Hz, required; never resampled).
@@ -115,15 +121,23 @@ def embed(
         precision: ``"fp32"`` (reference), ``"bf16"`` or ``"int8"`` (faster, approximate; see
             :mod:`fisher.inference.precision` for hardware caveats), or ``"auto"``: bf16 where it runs natively, else fp32
             (:func:`fisher.inference_capabilities` shows the choice and why).
+        summary: what each band contributes (default ``model.config.summary``, ``"cls"`` for the official
+            models): ``"cls"`` its CLS output (``D``, the paper's), ``"mean"`` the mean of its final patch outputs
+            (``D``), ``"freq"`` the time-pooled grid of frequency patches (mean over time of each frequency patch,
+            ``Fp·D``, the "temporal pooling" of EAT/BEATs-based DCASE systems), or a ``+``-joined combination
+            (``"cls+mean"``, concatenated in the order cls, mean, freq).
         show_progress: tqdm bar over forward passes.
     Returns:
-        float32 ``[dim]`` / ``[B, dim]`` (``[.., bands, D]`` for ``pool="none"``); numpy, or torch for torch input.
+        float32 ``[dim]`` / ``[B, dim]`` (``[.., bands, d]`` for ``pool="none"``; ``dim`` =
+        ``model.embedding_dim(sr, pool, summary)``); numpy, or torch for torch input.
     """
     check_options(pool, long, pad_frames, batch_size)
+    if summary is not None:
+        parse_summary(summary)
     sr = check_sr(sr)
     batch = as_clips(wave)
     cfg = model.config
-    encoder = WindowEncoder(model, sr, pad_frames=pad_frames, precision=precision, device=device)
+    encoder = WindowEncoder(model, sr, pad_frames=pad_frames, precision=precision, device=device, summary=summary)
 
     # 1. windows of every clip, grouped by frame count (equal lengths batch without padding)
     groups: dict[int, list[tuple[int, torch.Tensor]]] = defaultdict(list)
@@ -138,7 +152,7 @@ def embed(
             groups[spec.shape[0]].append((i, spec))
 
     # 2. encode up to batch_size windows per forward pass, accumulate per clip
-    sums = torch.zeros(len(batch.clips), encoder.num_bands, cfg.embed_dim, dtype=torch.float64)
+    sums = torch.zeros(len(batch.clips), encoder.num_bands, encoder.dim, dtype=torch.float64)
     jobs = [items[s : s + batch_size] for items in groups.values() for s in range(0, len(items), batch_size)]
     for chunk in tqdm(jobs, desc="fisher embed", unit="batch", disable=not show_progress):
         for (i, _), vec in zip(chunk, encoder.encode([spec for _, spec in chunk])):

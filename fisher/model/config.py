@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fisher.model.framing import parse_summary
+
 __all__ = ["PRESETS", "SPEC_MEAN", "SPEC_STD", "SPEC_STD_COEFF", "FisherConfig", "check_positive_ints"]
 
 # Log-magnitude normalisation of the official release: (s - MEAN) / (STD * COEFF).
@@ -44,6 +46,8 @@ class FisherConfig:
     ``patch_size`` square patches over (time, frequency), ``band_width`` STFT bins per sub-band, a fixed sin-cos
     positional table of ``max_length * max_freq`` rows (its first N rows are added to the N patch tokens).
 
+    Output: ``summary``, the default per-band summary of :meth:`fisher.Fisher.embed` (``"cls"``, the paper's).
+
     Preprocessing: STFT window / hop in milliseconds (floored to samples), log-magnitude normalisation
     ``(log(|X| + 1e-10) - spec_mean) / (spec_std * spec_std_coeff)``, at most ``max_frames`` frames per window.
     """
@@ -63,6 +67,7 @@ class FisherConfig:
     spec_mean: float = SPEC_MEAN
     spec_std: float = SPEC_STD
     spec_std_coeff: float = SPEC_STD_COEFF
+    summary: str = "cls"  # default per-band summary of embed(): "cls" (paper), "mean", "freq" or e.g. "cls+mean"
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (e.g. source checkpoint)
 
     def __post_init__(self) -> None:
@@ -79,6 +84,7 @@ class FisherConfig:
             raise ValueError(f"band_width {self.band_width} is narrower than one patch ({self.patch_size} bins)")
         if self.max_frames < self.patch_size:
             raise ValueError(f"max_frames {self.max_frames} is shorter than one patch ({self.patch_size} frames)")
+        parse_summary(self.summary)
         if self.mlp_ratio <= 0 or self.norm_eps <= 0 or self.spec_std <= 0 or self.spec_std_coeff <= 0:
             raise ValueError("mlp_ratio, norm_eps, spec_std and spec_std_coeff must be positive")
 

@@ -19,6 +19,7 @@ __all__ = [
     "LONG_MODES",
     "MIN_FRAMES",
     "POOLS",
+    "SUMMARY_PARTS",
     "BandShapes",
     "check_min_length",
     "check_options",
@@ -26,12 +27,17 @@ __all__ = [
     "min_samples",
     "num_bands",
     "num_frames",
+    "parse_summary",
+    "summary_dim",
     "window_spans",
 ]
 
 MIN_FRAMES = 16  # one 16-frame time patch
 POOLS = ("concat", "mean", "none")
 LONG_MODES = ("chunk", "truncate")
+# Per-band token summaries (``summary=``): the CLS output, the mean of the final patch outputs, and the time-pooled
+# grid of frequency patches (mean over time of each frequency patch, low → high). Parts join with "+".
+SUMMARY_PARTS = ("cls", "mean", "freq")
 
 
 def _ms_to_samples(ms: float, sr: float) -> int:
@@ -95,6 +101,24 @@ def check_min_length(
             f"{where} has {n_samples} samples ({n_samples / sr:.4f} s) but FISHER needs at least {MIN_FRAMES} STFT "
             f"frames = {need} samples ({need / sr:.4f} s) at sr={sr:g} Hz"
         )
+
+
+def parse_summary(summary: Any) -> tuple[str, ...]:
+    """``"cls"``, ``"mean"``, ``"freq"`` or a ``+``-joined combination (``"cls+mean"``) → its parts in canonical
+    order (cls, mean, freq). Raises ``ValueError`` naming the allowed values."""
+    allowed = "'cls', 'mean', 'freq' or a '+'-joined combination such as 'cls+mean'"
+    if not isinstance(summary, str) or not summary:
+        raise ValueError(f"summary must be {allowed}, got {summary!r}")
+    parts = [p.strip() for p in summary.split("+")]
+    bad = [p for p in parts if p not in SUMMARY_PARTS]
+    if bad or len(set(parts)) != len(parts):
+        raise ValueError(f"summary must be {allowed} (each part once), got {summary!r}")
+    return tuple(p for p in SUMMARY_PARTS if p in parts)
+
+
+def summary_dim(summary: str, embed_dim: int, freq_patches: int) -> int:
+    """Width of one band's summary: ``D`` for cls / mean, ``freq_patches·D`` for freq, summed over the parts."""
+    return sum(freq_patches * embed_dim if p == "freq" else embed_dim for p in parse_summary(summary))
 
 
 def check_options(pool: Any, long: Any, pad_frames: Any, batch_size: Any) -> None:

@@ -19,7 +19,7 @@ from torch import nn
 from fisher.inference.embed import embed
 from fisher.inference.streaming import embed_file
 from fisher.model.config import FisherConfig
-from fisher.model.framing import BandShapes, frame_params
+from fisher.model.framing import BandShapes, frame_params, parse_summary, summary_dim
 from fisher.model.vit import Block, sincos_table
 
 __all__ = ["Fisher"]
@@ -64,13 +64,15 @@ class Fisher(BandShapes, nn.Module):
                 nn.init.zeros_(m.bias)
 
     # ------------------------------------------------------------------ shapes (embed_dim, band_width, num_bands: BandShapes)
-    def embedding_dim(self, sr: float, pool: str = "concat") -> int:
-        """Size of the last axis of :meth:`embed`'s output: ``bands·D`` for ``"concat"``, ``D`` otherwise."""
+    def embedding_dim(self, sr: float, pool: str = "concat", summary: str | None = None) -> int:
+        """Size of the last axis of :meth:`embed`'s output: ``bands·d`` for ``"concat"``, ``d`` otherwise, with
+        ``d`` the width of one band's ``summary`` (default ``config.summary``; ``D`` for ``"cls"``)."""
+        d = summary_dim(self.config.summary if summary is None else summary, self.embed_dim, self.config.freq_patches)
         if pool == "concat":
-            return self.num_bands(sr) * self.embed_dim
+            return self.num_bands(sr) * d
         if pool in ("mean", "none"):
             frame_params(sr)  # validates sr
-            return self.embed_dim
+            return d
         raise ValueError(f"pool must be 'concat', 'mean' or 'none', got {pool!r}")
 
     # ------------------------------------------------------------------ model
@@ -104,14 +106,34 @@ class Fisher(BandShapes, nn.Module):
             ffn.append(branch)
         return x, ffn
 
-    def forward(self, bands: torch.Tensor) -> torch.Tensor:
-        """Band images ``[S, T, W]`` (normalised log-magnitude, ``16 ≤ T ≤ 1024``) → CLS vectors ``[S, D]``."""
+    def summarise(self, out: torch.Tensor, summary: str) -> torch.Tensor:
+        """Last block output ``[S, 1 + Tp·Fp, D]`` → per-band summary ``[S, d]`` (parts concatenated in the order
+        cls, mean, freq): ``cls`` = token 0; ``mean`` = mean of the patch outputs; ``freq`` = for each of the Fp
+        frequency patches (low → high) the mean over the Tp time patches, flattened ``[Fp·D]``."""
+        parts = parse_summary(summary)
+        if parts == ("cls",):
+            return out[:, 0]
+        patches = out[:, 1:]
+        pieces = []
+        for part in parts:
+            if part == "cls":
+                pieces.append(out[:, 0])
+            elif part == "mean":
+                pieces.append(patches.mean(dim=1))
+            else:
+                grid = rearrange(patches, "s (t f) d -> s t f d", f=self.config.freq_patches)
+                pieces.append(grid.mean(dim=1).flatten(1))
+        return torch.cat(pieces, dim=-1)
+
+    def forward(self, bands: torch.Tensor, summary: str | None = None) -> torch.Tensor:
+        """Band images ``[S, T, W]`` (normalised log-magnitude, ``16 ≤ T ≤ 1024``) → per-band summaries ``[S, d]``
+        (``summary`` default ``config.summary``; ``"cls"``: the CLS vectors ``[S, D]``, the paper's output)."""
         if bands.ndim != 3 or bands.shape[-1] != self.config.band_width:
             raise ValueError(f"expected band images [S, T, {self.config.band_width}], got {tuple(bands.shape)}")
         t = bands.shape[1]
         if not self.config.patch_size <= t <= self.config.max_frames:
             raise ValueError(f"band images need {self.config.patch_size}..{self.config.max_frames} frames, got {t}")
-        return self.encode_tokens(self.patch_tokens(bands))[:, 0]
+        return self.summarise(self.encode_tokens(self.patch_tokens(bands)), summary or self.config.summary)
 
     # ------------------------------------------------------------------ public API
     # The embedding recipe is declared once, in fisher.inference; these are the same functions bound as methods.
