@@ -116,8 +116,8 @@ class FisherEncoder:
         summary: str | None = None,
     ) -> None:
         from fisher.inference.precision import PRECISIONS
-        from fisher.model.framing import parse_summary
         from fisher.model.config import FisherConfig
+        from fisher.model.framing import parse_summary
         from fisher.model.network import Fisher
 
         if pool not in ("concat", "mean"):
