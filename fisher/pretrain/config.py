@@ -37,7 +37,8 @@ class ModelSection:
     preset: str | None = "tiny"
     overrides: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
-    init_std: float | None = 0.02  # EAT: Linear weights N(0, 0.02), biases 0, CLS N(0, 0.02); None = ours (xavier)
+    init_std: float | None = 0.02  # EAT: Linear weights N(0, 0.02), biases 0; None = ours (xavier)
+    cls_init_std: float = 1.0  # EAT: the CLS token ~ N(0, 1) (init_extra_token_zero=False)
 
     def fisher_config(self) -> FisherConfig:
         if self.preset is None:
@@ -71,21 +72,27 @@ class DecoderSection:
 
 @dataclass
 class TargetSection:
-    """Teacher targets: average of the top ``top_k`` blocks' FFN outputs (``None`` = all blocks)."""
+    """Teacher targets: average of the top ``top_k`` blocks' FFN outputs (``None`` = all blocks); the band target
+    (``patch_mean`` | ``layer_mean``) and its standardisation (``none`` | ``batch`` | ``running``)."""
 
     top_k: int | None = None
     instance_norm_layers: bool = True
     layer_norm: bool = True
+    band_target: str = "patch_mean"  # EAT; "layer_mean" = ours (fisher.pretrain.targets)
+    band_norm: str = "none"  # EAT; "running" / "batch" = ours (fisher.pretrain.band_head)
+    band_norm_momentum: float = 0.99
 
 
 @dataclass
 class LossSection:
     """``L = band_weight·L_band + patch_weight·L_patch``; ``band_reduction`` ``"sum"`` (EAT's effective weighting:
-    the band term summed over the batch's cloned band sequences) or ``"mean"``."""
+    the band term summed over the batch's cloned band sequences) or ``"mean"``; ``cls_head`` ``"none"`` (EAT) or
+    ``"linear"``."""
 
     patch_weight: float = 1.0
     band_weight: float = 1.0
     band_reduction: str = "sum"
+    cls_head: str = "none"  # EAT; "linear" = ours: Linear(D, D) on the student CLS (fisher.pretrain.band_head)
 
 
 @dataclass
@@ -107,6 +114,7 @@ class OptimSection:
     weight_decay: float = 0.05
     betas: tuple[float, float] = (0.9, 0.95)
     clip_grad: float | None = 4.0
+    cls_weight_decay: bool = True  # EAT: the CLS token (a 3-D parameter there) is weight-decayed; 1-D params are not
 
 
 @dataclass
@@ -122,6 +130,7 @@ class DataSection:
     rate_set: str = "paper"
     f_max: int = 32000
     npz_sr: float | None = None
+    gain_db: float = 0.0  # ours: random gain of each crop, uniform in ±gain_db dB (0 = off)
     num_workers: int = 0
     prefetch: int = 2
 
@@ -133,6 +142,9 @@ class TrainSection:
     out_dir: str = "runs/pretrain"
     seed: int = 0
     log_every: int = 10
+    diag_every: int = 0  # collapse diagnostics on a fixed batch every N steps (0 = off); see docs/pretraining.md
+    validation: str | None = None  # CSV manifest (path, label, recording_id) of labelled clips for the k-NN probe
+    validation_datasets: list[str] | None = None  # keep only these ``dataset`` values of the manifest
     ckpt_every: int = 500
     keep_last: int = 2
     precision: str = "auto"
@@ -204,6 +216,23 @@ class PretrainConfig:
             raise ValueError("optim needs lr > 0, 0 <= min_lr <= lr and warmup_steps >= 0")
         if not 0.0 <= self.ema.decay <= 1.0 or not 0.0 <= self.ema.end_decay <= 1.0:
             raise ValueError("ema.decay and ema.end_decay must lie in [0, 1]")
+        from fisher.pretrain.band_head import BAND_NORMS, CLS_HEADS
+        from fisher.pretrain.targets import BAND_TARGETS
+
+        if self.targets.band_target not in BAND_TARGETS:
+            raise ValueError(f"targets.band_target must be one of {BAND_TARGETS}, got {self.targets.band_target!r}")
+        if self.targets.band_norm not in BAND_NORMS:
+            raise ValueError(f"targets.band_norm must be one of {BAND_NORMS}, got {self.targets.band_norm!r}")
+        if not 0.0 <= self.targets.band_norm_momentum < 1.0:
+            raise ValueError(f"targets.band_norm_momentum must be in [0, 1), got {self.targets.band_norm_momentum!r}")
+        if self.loss.cls_head not in CLS_HEADS:
+            raise ValueError(f"loss.cls_head must be one of {CLS_HEADS}, got {self.loss.cls_head!r}")
+        if not 0.0 <= d.gain_db <= 40.0:
+            raise ValueError(f"data.gain_db must be in [0, 40] dB, got {d.gain_db!r}")
+        if isinstance(t.diag_every, bool) or not isinstance(t.diag_every, int) or t.diag_every < 0:
+            raise ValueError(f"train.diag_every must be an integer >= 0, got {t.diag_every!r}")
+        if not self.model.cls_init_std > 0:
+            raise ValueError(f"model.cls_init_std must be > 0, got {self.model.cls_init_std!r}")
         if self.loss.band_reduction not in ("sum", "mean"):
             raise ValueError(f"loss.band_reduction must be 'sum' or 'mean', got {self.loss.band_reduction!r}")
         if d.rate_set not in ("paper", "whole_band"):
@@ -236,7 +265,8 @@ class PretrainConfig:
     @classmethod
     def load(cls, path: str | Path) -> PretrainConfig:
         """Read ``.yaml`` / ``.yml`` (needs PyYAML) or ``.json``. Data sources may use ``~`` and ``${VAR}``
-        (e.g. ``${FISHER_SHARED}/data``); relative ones resolve against the file's folder."""
+        (e.g. ``${FISHER_SHARED}/data``), and so may ``train.validation``; relative ones resolve against the file's
+        folder."""
         path = Path(path)
         text = path.read_text(encoding="utf-8")
         if path.suffix.lower() in (".yaml", ".yml"):
@@ -255,6 +285,11 @@ class PretrainConfig:
         if unset:
             raise ValueError(f"data.sources of {path} use unset environment variables: {unset}")
         cfg.data.sources = [s if Path(s).is_absolute() else str(path.parent / s) for s in sources]
+        if cfg.train.validation:
+            v = os.path.expandvars(os.path.expanduser(cfg.train.validation))
+            if "$" in v:
+                raise ValueError(f"train.validation of {path} uses an unset environment variable: {v}")
+            cfg.train.validation = v if Path(v).is_absolute() else str(path.parent / v)
         return cfg
 
     def to_dict(self) -> dict[str, Any]:

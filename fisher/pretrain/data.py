@@ -139,8 +139,10 @@ class SignalStream:
         rank: int = 0,
         world_size: int = 1,
         rate_set: str = "paper",
+        gain_db: float = 0.0,
     ) -> None:
         self.config, self.batch_size, self.seed = config, batch_size, seed
+        self.gain_db = float(gain_db)
         self.rank, self.world_size = rank, world_size
         self.crop_frames = min(crop_frames, config.max_frames)
         f_base = config.band_width * 1000.0 / config.win_ms  # bins per band × bin spacing (40 Hz)
@@ -211,6 +213,9 @@ class SignalStream:
         for i, r in enumerate(refs):
             m = n_fft + (int(valid[i]) - 1) * hop
             waves[i, :m] = resample_crop(r, sr, m, rng)
+        if self.gain_db > 0:  # drawn after the crops: gain_db = 0 leaves the stream bit-identical
+            gains = 10.0 ** (rng.uniform(-self.gain_db, self.gain_db, size=len(refs)) / 20.0)
+            waves *= gains.astype(np.float32)[:, None]
         return Batch(waves, sr, frames, refs, valid.astype(np.int64))
 
     def bands(self, batch: Batch) -> torch.Tensor:

@@ -26,8 +26,22 @@ RESUME_MAY_CHANGE = frozenset(
         "train.device",
         "data.num_workers",
         "data.prefetch",
+        "train.diag_every",
+        "train.validation",
+        "train.validation_datasets",
     }
 )
+
+# Keys added after 0.2, with the value that reproduces a checkpoint's older behaviour when it lacks them.
+LEGACY_VALUES: dict[str, Any] = {
+    "targets.band_target": "patch_mean",
+    "targets.band_norm": "none",
+    "targets.band_norm_momentum": 0.99,
+    "loss.cls_head": "none",
+    "data.gain_db": 0.0,
+    "optim.cls_weight_decay": False,
+    "model.cls_init_std": None,  # = model.init_std before 0.3 (only the initialisation, filled in below)
+}
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -44,10 +58,13 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Dotted keys whose values differ between two ``PretrainConfig.to_dict()`` records (resume-relevant only).
 
-    A key missing from ``saved`` (a checkpoint from an older version) counts as different unless the current
-    value is the field's old behaviour — we cannot know, so it is reported.
+    A key missing from ``saved`` (a checkpoint from an older version) takes its old behaviour from
+    :data:`LEGACY_VALUES` when listed there; any other missing key counts as different.
     """
     a, b = _flatten(saved), _flatten(current)
+    for key, value in LEGACY_VALUES.items():
+        if key not in a and b:
+            a[key] = a.get("model.init_std") if key == "model.cls_init_std" else value
     keys = sorted((set(a) | set(b)) - RESUME_MAY_CHANGE)
     return [k for k in keys if a.get(k, "<missing>") != b.get(k, "<missing>")]
 

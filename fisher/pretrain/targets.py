@@ -6,7 +6,10 @@ For the top ``K`` blocks' MLP-branch outputs ``f_l`` ``[S, N, D]`` (CLS removed)
 * average over the ``K`` layers;
 * ``layer_norm``: each token normalised over its ``D`` channels (eps 1e-5, no affine).
 
-The patch target is that ``[S, N, D]`` tensor; the band target is its mean over the ``N`` tokens ``[S, D]``.
+The patch target is that ``[S, N, D]`` tensor; the band target is its mean over the ``N`` tokens ``[S, D]``
+(``targets.band_target="patch_mean"``, EAT's). ``"layer_mean"`` (ours) keeps what instance norm removes: the mean
+over a sequence's real tokens of each top-``K`` layer's raw FFN output, averaged over the layers (then layer norm
+per row if ``layer_norm``) — the clip-level statistics that distinguish one recording from another.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["band_targets", "patch_targets"]
+__all__ = ["BAND_TARGETS", "band_targets", "layer_mean_targets", "patch_targets"]
+
+BAND_TARGETS = ("patch_mean", "layer_mean")
 
 
 def _instance_norm(f: torch.Tensor, valid: torch.Tensor | None, eps: float = 1e-5) -> torch.Tensor:
@@ -65,3 +70,28 @@ def band_targets(patch_target: torch.Tensor, valid: torch.Tensor | None = None) 
         return patch_target.mean(dim=1)
     w = valid.to(patch_target.dtype).unsqueeze(-1)
     return (patch_target * w).sum(dim=1) / w.sum(dim=1).clamp_min(1.0)
+
+
+def _token_mean(f: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    if valid is None:
+        return f.mean(dim=1)
+    w = valid.to(f.dtype).unsqueeze(-1)
+    return (f * w).sum(dim=1) / w.sum(dim=1).clamp_min(1.0)
+
+
+def layer_mean_targets(
+    layer_ffn: list[torch.Tensor],
+    top_k: int | None = None,
+    *,
+    layer_norm: bool = True,
+    valid: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Band targets ``[S, D]`` (float32): the mean over real tokens of each of the top ``top_k`` layers' raw FFN
+    outputs ``[S, N, D]``, averaged over the layers, layer-normed per row if ``layer_norm``."""
+    if not layer_ffn:
+        raise ValueError("need at least one layer output")
+    k = len(layer_ffn) if top_k is None else top_k
+    if not 1 <= k <= len(layer_ffn):
+        raise ValueError(f"top_k must be in 1..{len(layer_ffn)}, got {top_k}")
+    y = torch.stack([_token_mean(f.float(), valid) for f in layer_ffn[-k:]]).mean(dim=0)
+    return F.layer_norm(y, y.shape[-1:]) if layer_norm else y

@@ -79,6 +79,14 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
+_STEP_KEYS = ("lr", "ema_decay", "sr", "bands", "clones", "frames", "grad_norm", "clip_ratio", "sequences", "audio_s")
+
+
+def _mean_or_none(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
+
+
 class Trainer:
     """Build student, teacher, decoder, optimiser and data stream from a :class:`PretrainConfig`; ``fit`` trains."""
 
@@ -102,8 +110,10 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.ddp = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.teacher = make_teacher(self.student)
-        decay = [p for p in self.model.parameters() if p.ndim >= 2]
-        no_decay = [p for p in self.model.parameters() if p.ndim < 2]
+        cls_decay = cfg.optim.cls_weight_decay
+        named = list(self.model.named_parameters())
+        decay = [p for n, p in named if p.ndim >= 2 or (cls_decay and n.endswith("cls_token"))]
+        no_decay = [p for n, p in named if not (p.ndim >= 2 or (cls_decay and n.endswith("cls_token")))]
         self.optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": cfg.optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=cfg.optim.lr,
@@ -128,7 +138,13 @@ class Trainer:
             rank=self.rank,
             world_size=self.world_size,
             rate_set=dc.rate_set,
+            gain_db=dc.gain_db,
         )
+        self.probe = None
+        if cfg.train.validation and cfg.train.diag_every:
+            from fisher.pretrain.diagnostics import ValidationProbe
+
+            self.probe = ValidationProbe.from_manifest(cfg.train.validation, fc, datasets=cfg.train.validation_datasets)
         self.step = 0
         self.last_checkpoint: Path | None = None
         self._resume()
@@ -149,6 +165,7 @@ class Trainer:
             "student": self.student.state_dict(),
             "teacher": self.teacher.state_dict(),
             "decoder": self.model.decoder.state_dict(),
+            "band_head": self.model.band_head.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": rng_state(),
@@ -173,6 +190,8 @@ class Trainer:
         self.student.load_state_dict(ckpt["student"])
         self.teacher.load_state_dict(ckpt["teacher"])
         self.model.decoder.load_state_dict(ckpt["decoder"])
+        if "band_head" in ckpt:
+            self.model.band_head.load_state_dict(ckpt["band_head"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         if self.scaler is not None and ckpt["scaler"] is not None:
             self.scaler.load_state_dict(ckpt["scaler"])
@@ -217,10 +236,13 @@ class Trainer:
                 instance_norm_layers=cfg.targets.instance_norm_layers,
                 layer_norm=cfg.targets.layer_norm,
                 padding=padding,
+                band_target=cfg.targets.band_target,
             )
             out = self.ddp(bands, hidden, y, yb, clones, padding, cfg.loss.band_reduction)
             loss = cfg.loss.patch_weight * out["loss_patch"] + cfg.loss.band_weight * out["loss_band"]
+        rows = {"cls": out.pop("cls_rows"), "patch": out.pop("patch_rows")}
         rec = {k: float(v.detach()) for k, v in out.items()}
+        rec["_rows"] = rows
         rec.update(
             loss=float(loss.detach()),
             sr=batch.sr,
@@ -280,6 +302,8 @@ class Trainer:
         ema_update(self.teacher, self.student, decay)
         self.step += 1
         out = {k: float(np.mean([r[k] for r in recs])) for k in self.STATS}
+        if cfg.train.diag_every and self.step % cfg.train.diag_every == 0:
+            out.update(self._diagnostics(recs[-1]["_rows"]))
         out.update(
             step=self.step,
             lr=lr,
@@ -289,11 +313,26 @@ class Trainer:
             clones=recs[-1]["clones"],
             frames=recs[-1]["frames"],
             grad_norm=grad_norm,
+            clip_ratio=None if grad_norm is None else min(1.0, cfg.optim.clip_grad / max(grad_norm, 1e-12)),
             sequences=sum(r["sequences"] for r in recs),
             audio_s=sum(r["audio_s"] for r in recs),
             padded=float(np.mean([r["padded"] for r in recs])),
         )
         return out
+
+    def _diagnostics(self, rows: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Collapse indicators on this step's cloned band sequences (train mode, masked views) and, with a
+        ``train.validation`` manifest, on its fixed labelled clips (eval mode, unmasked; keys ``val_*``)."""
+        from fisher.pretrain.diagnostics import collapse_flags, embedding_stats, norm_gamma
+
+        stats = {**embedding_stats(rows["cls"], rows["patch"]), "gamma_norm": norm_gamma(self.student)}
+        if self.probe is not None:
+            stats.update({f"val_{k}": v for k, v in self.probe.evaluate(self.student).items()})
+        flags = collapse_flags({k[4:]: v for k, v in stats.items() if k.startswith("val_")} or stats)
+        for reason in flags:
+            log.warning("step %d: possible collapse: %s", self.step, reason)
+        stats["collapse_flags"] = len(flags)
+        return stats
 
     def fit(self, until: int | None = None) -> list[dict[str, float]]:
         """Train up to step ``until`` (default ``train.steps``); checkpoint at the end. Returns per-step records."""
@@ -340,11 +379,16 @@ class Trainer:
             "ema_decay": last["ema_decay"],
             "sr": last["sr"],
             "grad_norm": last["grad_norm"],
+            "grad_norm_mean": _mean_or_none([r["grad_norm"] for r in window]),
+            "clip_ratio": _mean_or_none([r["clip_ratio"] for r in window]),
             "padded": last["padded"],
             "seq_per_s": float(counts[0]) / seconds,
             "audio_s_per_s": float(counts[1]) / seconds,
             "steps_per_s": len(window) / seconds,
         }
+        diag = next((r for r in reversed(window) if "gamma_norm" in r), None)
+        if diag is not None:  # the latest collapse diagnostics of this window (train.diag_every)
+            rec.update({k: v for k, v in diag.items() if k not in rec and k not in self.STATS and k not in _STEP_KEYS})
         if self.rank == 0:
             log.info(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
             with (self.out_dir / "log.jsonl").open("a", encoding="utf-8") as fh:
