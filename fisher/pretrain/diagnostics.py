@@ -107,11 +107,14 @@ def collapse_flags(
 ) -> list[str]:
     """One human-readable reason per crossed threshold (empty list: healthy). Missing keys are ignored; a key
     ``k`` absent from ``stats`` is also looked up as ``val_k`` (a log record of validation values)."""
-    what = {"cls": "the CLS is nearly the same for every clip", "mean": "the mean patch output is nearly constant"}
+    what = {
+        "cls": "the CLS is nearly the same for every clip",
+        "mean": "the mean patch output is nearly the same for every clip",
+    }
     checks = []
-    for part in ("cls", "mean"):
-        checks.append((f"{part}_spread", "<", min_spread, f"{part.upper()} spread", what[part]))
-        checks.append((f"{part}_cos", ">", max_cos, f"{part.upper()} mean pairwise cosine", what[part]))
+    for part, name in (("cls", "CLS"), ("mean", "Mean-patch")):
+        checks.append((f"{part}_spread", "<", min_spread, f"{name} spread", what[part]))
+        checks.append((f"{part}_cos", ">", max_cos, f"{name} mean pairwise cosine", what[part]))
     checks.append(("cls_rank", "<", min_rank, "CLS effective rank", "the CLS varies along at most one direction"))
     flags = []
     for key, op, limit, label, meaning in checks:
