@@ -1,4 +1,4 @@
-"""``fisher pretrain --config CFG.(yaml|json)`` and ``fisher pretrain export CKPT DIR``."""
+"""``fisher pretrain --config CFG.(yaml|json)``, ``fisher pretrain export CKPT DIR`` and ``fisher pretrain plot RUN_DIR``."""
 
 from __future__ import annotations
 
@@ -37,10 +37,18 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot(args: argparse.Namespace) -> int:
+    from fisher.pretrain.plot import plot_run
+
+    out = plot_run(args.run_dir, args.out)
+    print(f"wrote {out}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "pretrain",
-        help="pretrain FISHER (EMA teacher-student distillation) or export",
+        help="pretrain FISHER (EMA teacher-student distillation), export or plot a run",
         description="Pretrain FISHER from a YAML/JSON config (see docs/pretraining.md). "
         "Multi-process: torchrun --nproc_per_node=N -m fisher.pretrain --config CFG",
     )
@@ -50,9 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--until", type=int, help="stop after this step (checkpointed; resume later)")
     p.add_argument("--resume", help="checkpoint path, 'auto' (latest in out_dir) or 'none'")
     p.set_defaults(func=_train)
-    sub = p.add_subparsers(dest="pretrain_command", metavar="{export}")
+    sub = p.add_subparsers(dest="pretrain_command", metavar="{export,plot}")
     e = sub.add_parser("export", help="write a checkpoint's encoder as a Fisher.from_pretrained directory")
     e.add_argument("checkpoint", help="pretraining checkpoint (.pt)")
     e.add_argument("directory", help="output directory (config.json + model.safetensors)")
     e.add_argument("--which", choices=("student", "teacher"), default="student")
     e.set_defaults(func=_export)
+    q = sub.add_parser("plot", help="plot a run's log.jsonl (losses, gradients, collapse diagnostics) into one PNG")
+    q.add_argument("run_dir", help="the run's out_dir (holds log.jsonl)")
+    q.add_argument("-o", "--out", help="output PNG (default RUN_DIR/curves.png)")
+    q.set_defaults(func=_plot)
