@@ -41,6 +41,7 @@ class WindowEncoder:
         precision: str = "fp32",
         device: str | torch.device | None = None,
     ) -> None:
+        from fisher.inference.capabilities import check_device
         from fisher.inference.precision import inference_copy, input_dtype
 
         self.cfg = model.config
@@ -48,7 +49,7 @@ class WindowEncoder:
         self.num_bands = model.num_bands(sr)
         self.pad_frames = pad_frames
         param = next(model.parameters())
-        self.device = torch.device(device) if device is not None else param.device
+        self.device = check_device(device) if device is not None else param.device
         if self.device != param.device:
             model.to(self.device)
         if precision == "auto" or precision == "bf16":
