@@ -142,9 +142,12 @@ def _type_name(x: Any) -> str:
 
 def _not_a_wave(x: Any, where: str = "wave") -> TypeError:
     hint = "; to embed a file use model.embed_file(path)" if isinstance(x, (str, bytes, os.PathLike)) else ""
-    return TypeError(
-        f"{where} must be a 1-D/2-D numpy array, torch tensor or list of 1-D arrays, got {_type_name(x)}{hint}"
+    allowed = (
+        "a 1-D numpy array, torch tensor or list of numbers"
+        if where.startswith("clip")
+        else ("a 1-D/2-D numpy array, torch tensor or list of 1-D arrays")
     )
+    return TypeError(f"{where} must be {allowed}, got {_type_name(x)}{hint}")
 
 
 def _tensor_to_numpy(t: torch.Tensor, where: str) -> np.ndarray:
@@ -184,6 +187,8 @@ def _one_clip(x: Any, index: int | None) -> np.ndarray:
             arr = np.asarray(x)
         except Exception as err:  # ragged nested lists, exotic objects
             raise TypeError(f"{where}: cannot convert {type(x).__name__} to a numeric array of samples") from err
+    if arr.dtype == object and arr.ndim == 0:  # an arbitrary object, not samples
+        raise _not_a_wave(x, where)
     if arr.dtype == object or arr.dtype.kind not in "fiu":
         kind = " (complex: pass the real part or the magnitude)" if arr.dtype.kind == "c" else ""
         raise TypeError(
