@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import shared_dir
 
 import fisher
 from fisher import Fisher
@@ -49,8 +50,13 @@ def test_demo_loads_offline_and_embeds(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not torch.allclose(fresh.blocks[0].mlp.fc1.weight, model.blocks[0].mlp.fc1.weight)
 
 
-def test_demo_ships_its_pretraining_config() -> None:
+def test_demo_ships_its_pretraining_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from fisher.pretrain import PretrainConfig
+
+    # The config names its data as ${FISHER_SHARED}/data/...; only the recipe sections are compared, so on a fresh
+    # clone without the shared folder (and without the variable) any folder stands in for it.
+    root = shared_dir()
+    monkeypatch.setenv("FISHER_SHARED", str(root if root is not None else tmp_path))
 
     path = packaged_path(get_record("demo"))
     shipped = json.loads((path / "pretrain_config.json").read_text())

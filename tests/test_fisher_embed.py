@@ -141,8 +141,8 @@ def test_list_of_different_lengths(tiny):
         (np.zeros(4000, dtype=np.float32), float("nan"), ValueError, "positive finite"),
         (np.zeros(4000, dtype=np.float32), 50, ValueError, "too low"),
         (np.zeros(4000, dtype=np.float32), True, TypeError, "sr must be"),
-        ("clip.wav", 8000, TypeError, "not a string"),
-        (np.zeros((48000, 2), dtype=np.float32), 16000, ValueError, r"\(frames, channels\).*wave\.T"),
+        ("clip.wav", 8000, TypeError, "got str; to embed a file use model.embed_file"),
+        (np.zeros((48000, 2), dtype=np.float32), 16000, ValueError, r"\(frames, channels\).*x\.mean\(axis=1\).*x\.T"),
         (np.zeros(16000, dtype=np.float32), 44100.5, ValueError, "whole number of Hz"),
     ],
 )

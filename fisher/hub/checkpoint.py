@@ -116,12 +116,46 @@ def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], so
     model.load_state_dict(state, strict=True)
 
 
-def _load_our_directory(directory: Path) -> tuple[FisherConfig, dict]:
+def _read_config(path: Path) -> dict[str, Any]:
+    """``config.json`` as a dict; ``ValueError`` naming the file and the fault when it is damaged."""
+    advice = "the file may be truncated or damaged; re-save (save_pretrained) or re-download the model"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{path}: config.json is not valid JSON (line {err.lineno} col {err.colno}: {err.msg}): {advice}"
+        ) from None
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: config.json is not UTF-8 text ({err.reason} at byte {err.start}): {advice}"
+        ) from None
+    if isinstance(data, dict):
+        return data
+    raise ValueError(f"{path}: config.json must hold a JSON object, got a {type(data).__name__}: {advice}")
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors of a ``.safetensors`` file; ``ValueError`` naming the file when it is truncated or not safetensors."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    data = json.loads((directory / CONFIG_NAME).read_text())
-    config = FisherConfig.from_dict(data)
-    return config, convert_state_dict(load_file(str(directory / WEIGHTS_NAME)))
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        size = path.stat().st_size if path.is_file() else 0
+        raise ValueError(
+            f"{path} ({size} bytes) is not a readable safetensors file ({err}): the file may be truncated; re-save "
+            "(save_pretrained) or re-download the model"
+        ) from None
+
+
+def _load_our_directory(directory: Path) -> tuple[FisherConfig, dict]:
+    data = _read_config(directory / CONFIG_NAME)
+    try:
+        config = FisherConfig.from_dict(data)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{directory / CONFIG_NAME} does not describe a FISHER model: {err}") from None
+    return config, convert_state_dict(_read_safetensors(directory / WEIGHTS_NAME))
 
 
 def _load_foreign_directory(directory: Path, allow_pickle: bool) -> tuple[FisherConfig, dict]:
@@ -134,9 +168,7 @@ def _load_foreign_directory(directory: Path, allow_pickle: bool) -> tuple[Fisher
     """
     pts = sorted(directory.glob("*.pt")) + sorted(directory.glob("*.pt.xz"))
     if (directory / WEIGHTS_NAME).is_file():
-        from safetensors.torch import load_file
-
-        state = convert_state_dict(load_file(str(directory / WEIGHTS_NAME)))
+        state = convert_state_dict(_read_safetensors(directory / WEIGHTS_NAME))
     elif (directory / "pytorch_model.bin").is_file():
         raw = torch.load(directory / "pytorch_model.bin", map_location="cpu", weights_only=True)
         state = convert_state_dict(dict(raw.get("model", raw)))
@@ -150,7 +182,7 @@ def _load_foreign_directory(directory: Path, allow_pickle: bool) -> tuple[Fisher
         )
     cfg: dict[str, Any] = {}
     if (directory / CONFIG_NAME).is_file():
-        cfg = json.loads((directory / CONFIG_NAME).read_text())
+        cfg = _read_config(directory / CONFIG_NAME)
         for key in ("cfg", "model"):
             if isinstance(cfg.get(key), Mapping):
                 cfg = cfg[key]
@@ -162,7 +194,7 @@ def _read_any(path: Path, allow_pickle: bool) -> tuple[FisherConfig, dict]:
         return read_official_checkpoint(path, allow_pickle=allow_pickle)
     config_file = path / CONFIG_NAME
     if config_file.is_file() and (path / WEIGHTS_NAME).is_file():
-        data = json.loads(config_file.read_text())
+        data = _read_config(config_file)
         if data.get("model_type") == "fisher" and "embed_dim" in data and "depth" in data:
             return _load_our_directory(path)
     return _load_foreign_directory(path, allow_pickle)
@@ -188,5 +220,9 @@ def load_model(
     load_state_strict(model, state, str(path))
     if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
+    if device is not None:
+        from fisher.inference.capabilities import check_device
+
+        device = check_device(device)
     model.to(device=device, dtype=dtype)
     return model.eval()

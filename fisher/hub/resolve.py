@@ -2,16 +2,26 @@
 
 Hub downloads go through ``huggingface_hub.snapshot_download`` and therefore respect ``HF_HOME``,
 ``HF_HUB_CACHE`` and ``HF_HUB_OFFLINE``; ``local_files_only=True`` never touches the network.
+
+Local folders and registered names: a bare registered name (``"demo"``, ``"tiny"`` …) is shadowed only by a local
+folder of that name that *is* a saved model (:func:`saved_model_problem` finds nothing missing) — then the folder is
+used and the ``"fisher"`` logger says so at INFO level. Any other folder of that name (e.g. an empty ``./demo``) is
+ignored. A path given explicitly (a ``Path``, or a string with a separator such as ``./demo`` or ``/x/demo``) must be
+a checkpoint file or a saved-model folder; otherwise ``FileNotFoundError`` names the missing files.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from pathlib import Path
 
 from fisher.hub.registry import list_models, packaged_path
 
-__all__ = ["download_snapshot", "parse_hub_id", "pinned_revision", "resolve"]
+__all__ = ["download_snapshot", "parse_hub_id", "pinned_revision", "resolve", "saved_model_problem"]
+
+logger = logging.getLogger("fisher")
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _ALLOW = ["*.json", "*.safetensors", "*.bin", "*.pt", "*.pth", "*.py", "*.md"]
@@ -29,6 +39,34 @@ def parse_hub_id(name: str) -> tuple[str, str | None] | None:
     return None
 
 
+def saved_model_problem(path: Path) -> str | None:
+    """What keeps ``path`` from being a saved model (``None``: a checkpoint file or a folder holding weights).
+
+    A saved-model folder holds ``model.safetensors`` (+ ``config.json``; written by ``save_pretrained`` /
+    ``fisher convert``), ``pytorch_model.bin`` or exactly one official ``.pt`` / ``.pt.xz`` file.
+    """
+    if path.is_file():
+        return None
+    if not path.is_dir():
+        return "it does not exist"
+    names = sorted(p.name for p in path.iterdir())
+    pts = [n for n in names if n.endswith((".pt", ".pt.xz"))]
+    if "model.safetensors" in names or "pytorch_model.bin" in names or len(pts) == 1:
+        return None
+    missing = "model.safetensors" if "config.json" in names else "config.json and model.safetensors"
+    return (
+        f"it is missing {missing} (found: {names or 'an empty folder'}); expected a folder written by "
+        "save_pretrained / `fisher convert` (config.json + model.safetensors), a folder with pytorch_model.bin or "
+        "one official .pt file, or the .pt file itself"
+    )
+
+
+def _explicit_path(name: str | Path) -> bool:
+    if isinstance(name, Path):
+        return True
+    return any(sep and sep in name for sep in (os.sep, os.altsep, "/")) or name.startswith(("~", "."))
+
+
 def resolve(
     name_or_path: str | Path,
     *,
@@ -38,19 +76,32 @@ def resolve(
 ) -> Path:
     """Return a local file or directory for ``name_or_path``.
 
-    Order: an existing local path; a registry name (``tiny``/``mini``/``small`` → the official repo); a hub id.
-    Revision: ``revision=`` if given, else an ``@rev`` in the reference, else the registry's pinned commit of the
+    Order: an existing local path (module doc: a folder shadows a registered name only if it is a saved model);
+    a registry name (``tiny``/``mini``/``small`` → the official repo, ``demo`` → packaged); a hub id. Revision: ``revision=`` if given, else an ``@rev`` in the reference, else the registry's pinned commit of the
     official repo (:func:`pinned_revision`; FISHER-mini has none), else the default branch.
     """
-    if isinstance(name_or_path, Path) or (isinstance(name_or_path, str) and Path(name_or_path).exists()):
-        path = Path(name_or_path)
-        if not path.exists():
-            raise FileNotFoundError(f"no such file or directory: {path}")
-        return path
-    if not isinstance(name_or_path, str):
+    if not isinstance(name_or_path, (str, Path)):
         raise TypeError(f"name_or_path must be a str or Path, got {type(name_or_path).__name__}")
-    name = name_or_path
     records = {r.name: r for r in list_models()}
+    path = Path(name_or_path).expanduser()
+    if isinstance(name_or_path, Path) and not path.exists():
+        raise FileNotFoundError(f"no such file or directory: {path}")
+    if path.exists():
+        problem = saved_model_problem(path)
+        if not _explicit_path(name_or_path) and name_or_path in records:
+            if problem is None and path.is_dir():
+                logger.info(
+                    "the local folder %s shadows the registered model %r (it is a saved model); pass a hub id or "
+                    "rename the folder to load the registered one",
+                    path.resolve(),
+                    name_or_path,
+                )
+                return path
+        elif problem is not None:
+            raise FileNotFoundError(f"{path} holds no FISHER weights (not a saved FISHER model): {problem}")
+        else:
+            return path
+    name = str(name_or_path)
     if name in records and records[name].package_dir is not None:
         return packaged_path(records[name])  # ships with the library: never downloads
     if name in records:

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["InferenceCapabilities", "cpu_flags", "inference_capabilities", "resolve_precision", "warn_if_emulated"]
+__all__ = [
+    "InferenceCapabilities",
+    "available_devices",
+    "check_device",
+    "cpu_flags",
+    "inference_capabilities",
+    "resolve_precision",
+    "warn_if_emulated",
+]
 
 # oneDNN ISA names in increasing order (values of ONEDNN_MAX_CPU_ISA); ALL / DEFAULT mean "no cap".
 ONEDNN_ISAS = (
@@ -175,3 +183,45 @@ def warn_if_emulated(precision: str, device: str | torch.device | None = None) -
             RuntimeWarning,
             stacklevel=3,
         )
+
+
+def available_devices() -> list[str]:
+    """Torch devices usable here: ``"cpu"``, then ``"cuda:0"`` … and ``"mps"`` when present."""
+    import torch
+
+    out = ["cpu"]
+    if torch.cuda.is_available():
+        out += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        out.append("mps")
+    return out
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as a ``torch.device`` after checking this machine has it.
+
+    Raises ``TypeError`` for a non-device value and ``ValueError`` naming the device, why it is unusable (e.g. CUDA
+    is not available) and the available devices — instead of torch's ``AssertionError`` deep inside ``.to()``.
+    """
+    import torch
+
+    if isinstance(device, bool) or not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a str such as 'cpu' or 'cuda:0' or a torch.device, got {device!r}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"device {device!r} is not a torch device name; available here: {available_devices()}"
+        ) from None
+    if dev.type == "cpu":
+        return dev
+    try:
+        torch.empty(0, device=dev)
+    except (AssertionError, RuntimeError) as err:
+        why = "CUDA is not available" if dev.type == "cuda" else f"{dev.type} is not available"
+        detail = (str(err).splitlines() or [""])[0][:120]
+        raise ValueError(
+            f"device {str(dev)!r} cannot be used: {why} ({detail}); available here: {available_devices()}"
+        ) from None
+    return dev

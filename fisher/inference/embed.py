@@ -42,6 +42,7 @@ class WindowEncoder:
         device: str | torch.device | None = None,
         summary: str | None = None,
     ) -> None:
+        from fisher.inference.capabilities import check_device
         from fisher.inference.precision import inference_copy, input_dtype
 
         self.cfg = model.config
@@ -51,7 +52,7 @@ class WindowEncoder:
         self.summary = self.cfg.summary if summary is None else summary
         self.dim = summary_dim(self.summary, self.cfg.embed_dim, self.cfg.freq_patches)
         param = next(model.parameters())
-        self.device = torch.device(device) if device is not None else param.device
+        self.device = check_device(device) if device is not None else param.device
         if self.device != param.device:
             model.to(self.device)
         if precision == "auto" or precision == "bf16":

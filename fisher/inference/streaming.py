@@ -22,6 +22,7 @@ import torch
 
 from fisher.inference.embed import WindowEncoder, pool_bands
 from fisher.model.framing import check_min_length, check_options, window_spans
+from fisher.signals.checks import first_non_finite
 from fisher.signals.reader import SignalFile
 
 __all__ = ["DC_BLOCK", "FileEmbedding", "SignalReader", "embed_file", "iter_file_windows"]
@@ -60,10 +61,23 @@ class SignalReader:
         return torch.from_numpy(self._file.read(self._id, start, stop))
 
     def mean(self, block: int = DC_BLOCK) -> float:
-        """DC offset of the channel (float64 running sum over blocks)."""
+        """DC offset of the channel (float64 running sum over blocks).
+
+        Raises ``ValueError`` naming the file, the channel and the first NaN / inf sample (the rule of
+        ``Fisher.embed``, applied block by block).
+        """
         total = 0.0
         for s in range(0, self.n_samples, block):
-            total += float(self.read(s, min(s + block, self.n_samples)).double().sum())
+            samples = self.read(s, min(s + block, self.n_samples))
+            bad = first_non_finite(samples.numpy())
+            if bad is not None:
+                index = s + bad
+                raise ValueError(
+                    f"{self.path} (channel {self.channel!r}) contains NaN or infinite samples (or values beyond "
+                    f"float32), the first at sample {index} ({index / self.sr:.3f} s); clean the file or cut that "
+                    "part before embedding"
+                )
+            total += float(samples.double().sum())
         return total / self.n_samples
 
     def close(self) -> None:

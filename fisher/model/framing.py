@@ -52,12 +52,7 @@ def frame_params(sr: float, win_ms: float = 25.0, hop_ms: float = 10.0) -> tuple
 
     Raises ``ValueError`` for a non-integer ``sr`` or a rate too low for the window.
     """
-    sr = check_sr(sr)
-    if not sr.is_integer():
-        raise ValueError(
-            f"sr must be a whole number of Hz for FISHER's STFT (n_fft = floor(25 ms·sr)), got {sr!r}; round it "
-            "or resample to an integer rate"
-        )
+    sr = check_sr(sr)  # positive whole Hz (the one sampling-rate rule)
     n_fft, hop = _ms_to_samples(win_ms, sr), _ms_to_samples(hop_ms, sr)
     if hop < 1 or n_fft < 2:
         lowest = 1000.0 / min(hop_ms, win_ms / 2)

@@ -25,16 +25,23 @@ Rules:
   file; a name selects an array (``"DE"``) or one of its rows (``"key:1"``); ``"mean"`` averages the candidates.
 * **Bounded memory** — :meth:`SignalFile.read` reads only the requested block of an audio or ``.npy`` file;
   ``.npz`` members and ``.mat`` files cannot be read partially and are loaded once per :class:`SignalFile`.
+* **Damaged files** — a file that cannot be opened or decoded (truncated FLAC / OGG, corrupt zip …) raises a
+  ``ValueError`` naming the file. A truncated WAV whose header declares more frames than the file holds is read
+  as far as it goes, with a ``UserWarning`` naming the file and both frame counts. Integer arrays outside the PCM
+  dtypes (``int64`` …) raise a ``TypeError`` naming the file. NaN / inf samples are *read* as stored (the
+  embedding entry points refuse them, naming the file and the first bad sample).
 """
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fisher.signals.headers import npz_headers, wav_declared_frames
 from fisher.signals.validate import check_sr, pcm_to_float
 from fisher.types import PathLike, SampleRate
 
@@ -69,21 +76,6 @@ def _layout(shape: tuple[int, ...]) -> tuple[int, int, bool] | None:
     return (shape[0], shape[1], True) if rows_are_channels else (shape[1], shape[0], False)
 
 
-def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shapes and dtypes of the arrays of an ``.npz`` from the ``.npy`` headers (nothing is decompressed)."""
-    out = {}
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
-            if not name.endswith(".npy"):
-                continue
-            with zf.open(name) as fh:
-                major, _ = np.lib.format.read_magic(fh)
-                read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-                shape, _, dtype = read(fh)
-            out[name[:-4]] = (tuple(shape), dtype)
-    return out
-
-
 def _key_matches(key: str, name: str) -> bool:
     return key == name or key.endswith(f"_{name}_time")
 
@@ -99,6 +91,8 @@ class SignalFile:
 
     def __init__(self, path: PathLike, *, sr: SampleRate | None = None, default_sr: SampleRate | None = None) -> None:
         self.path = Path(path)
+        if sr is not None:
+            check_sr(sr)  # the one sampling-rate rule (positive whole Hz) for a rate given by the caller
         if not self.path.is_file():
             raise FileNotFoundError(f"signal file not found: {self.path}")
         self.kind = self.path.suffix.lower()
@@ -124,7 +118,7 @@ class SignalFile:
         rate = file_sr if file_sr is not None else (sr if sr is not None else default_sr)
         if rate is None:
             raise ValueError(f"{self.path}: the file stores no sampling rate; pass sr=... (manifest column 'sr')")
-        self.sr = check_sr(rate)
+        self.sr = check_sr(rate, name=f"sampling rate of {self.path}", integer=False)  # embedders refuse fractions
         if not self.channels:
             raise ValueError(f"{self.path}: holds no signal (no numeric array with at least 2 samples)")
 
@@ -136,6 +130,14 @@ class SignalFile:
             self._sf = sf.SoundFile(str(self.path))
             self.channels: list[ChannelId] = list(range(self._sf.channels))
             self._audio_frames = int(self._sf.frames)
+            declared = wav_declared_frames(self.path) if self.kind == ".wav" else None
+            if declared is not None and declared > self._audio_frames:
+                warnings.warn(
+                    f"{self.path}: the WAV header declares {declared} frames but the file holds only "
+                    f"{self._audio_frames} (truncated file?); reading the {self._audio_frames} frames present",
+                    UserWarning,
+                    stacklevel=3,
+                )
             return float(self._sf.samplerate)
         if self.kind == ".npy":
             arr = np.load(self.path, mmap_mode="r", allow_pickle=False)
@@ -146,7 +148,7 @@ class SignalFile:
             self.channels = list(range(layout[0]))
             return None
         if self.kind == ".npz":
-            headers = _npz_headers(self.path)
+            headers = npz_headers(self.path)
         else:
             from scipy.io import loadmat
 
@@ -246,13 +248,27 @@ class SignalFile:
     def _read_one(self, channel: ChannelId, start: int, stop: int) -> np.ndarray:
         key, index = self._split(self._check(channel))
         if key == "<audio>":
-            self._sf.seek(start)
-            return np.ascontiguousarray(self._sf.read(stop - start, dtype="float32", always_2d=True)[:, index])
+            try:
+                self._sf.seek(start)
+                block = self._sf.read(stop - start, dtype="float32", always_2d=True)[:, index]
+            except RuntimeError as err:  # soundfile.LibsndfileError: truncated / corrupt compressed stream
+                raise ValueError(
+                    f"cannot decode audio file {self.path} (samples {start}..{stop}): {err}; the file may be "
+                    "truncated or corrupt: re-export or re-download it"
+                ) from None
+            if len(block) < stop - start:
+                raise ValueError(
+                    f"{self.path}: only {len(block)} of the {stop - start} frames from {start} could be read (the "
+                    f"header declares {self._audio_frames}); the file may be truncated or corrupt"
+                )
+            return np.ascontiguousarray(block)
         arr = self._array(key)
         _, _, rows = self._layouts[key]
         arr = np.asarray(arr).reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
         block = arr[start:stop] if arr.ndim == 1 else (arr[index, start:stop] if rows else arr[start:stop, index])
-        return np.array(pcm_to_float(np.asarray(block)), dtype=np.float32)  # a writable copy (mmap is read-only)
+        return np.array(
+            pcm_to_float(np.asarray(block), str(self.path)), dtype=np.float32
+        )  # a writable copy (mmap is read-only)
 
     def close(self) -> None:
         if self._sf is not None:

@@ -41,7 +41,7 @@ _announced: set[tuple[str, float, float, str]] = set()
 def _check(sr_in: SampleRate, sr_out: SampleRate, method: str) -> tuple[float, float]:
     if method not in METHODS:
         raise ValueError(f"resampling method must be one of {sorted(METHODS)}, got {method!r}")
-    sr_in, sr_out = check_sr(sr_in, name="sr"), check_sr(sr_out, name="target sr")
+    sr_in, sr_out = check_sr(sr_in, name="sr", integer=False), check_sr(sr_out, name="target sr", integer=False)
     if method == "polyphase" and not (sr_in.is_integer() and sr_out.is_integer()):
         raise ValueError(
             f"polyphase resampling needs integer rates, got {sr_in:g} -> {sr_out:g} Hz; use method='soxr_hq'"
