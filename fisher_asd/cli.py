@@ -4,6 +4,7 @@
 
     fisher-asd fit   --data DCASE_ROOT [--machines fan valve] --out DETECTOR_DIR
                      [--preset system1 --backbone beats=/path/BEATs_iter3_plus_AS2M.pt | --encoders logstft fisher]
+                     [--checkpoints SYSTEM1_DIR SYSTEM2_DIR]   # with --preset: assemble from trained parts
     fisher-asd score --model DETECTOR_DIR --data DCASE_ROOT [--machines ...] --out SCORES_DIR [--year 2024]
     fisher dcase-eval SCORES_DIR --year 2024          # official numbers (dev folders; eval needs --ground-truth)
 
@@ -14,7 +15,11 @@ is the machine name. Test clips are scored per key in one call (transductive ran
 clips) with the domain from the file name; anonymised names (or ``--ignore-domain``) use the detector's
 ``domain_policy``. ``score`` writes ``anomaly_score_*`` and ``decision_result_*`` files (decision: score above the
 machine's threshold). ``--preset`` builds the untrained recipe of a report system (``Detector.from_preset``) that
-``fit`` trains; ``--whole-clips`` scores whole clips instead of the fixed 10 s (160,000 samples at 16 kHz).
+``fit`` trains; with ``--checkpoints DIR [DIR ...]`` (fitted detector folders) it is assembled from their trained
+streams instead (``Detector.from_preset(..., checkpoints=[...])``, e.g. System 3 from the System-1 and System-2
+folders) and ``fit`` only builds the banks. A preset stream whose training scope lists machines absent from the data
+is an error unless ``--allow-missing-scope``. ``--whole-clips`` scores whole clips instead of the fixed 10 s
+(160,000 samples at 16 kHz). ``--rank-norm none`` is ``rank_norm=None`` (raw distances).
 """
 
 from __future__ import annotations
@@ -71,14 +76,14 @@ def _fit(args: argparse.Namespace) -> int:
     for opt in ("k", "rank_norm", "domain_policy"):
         if getattr(args, opt) is not None:
             settings[opt] = getattr(args, opt)
-    if args.rank_norm == "none":
-        settings["rank_norm"] = None
     if args.whole_clips:
         settings["whole_clips"] = True
     if args.epochs is not None:
         settings["training"] = {"epochs": args.epochs}
+    if args.checkpoints and not args.preset:
+        raise ValueError("--checkpoints assembles a report system: pass --preset system1..system4 with it")
     if args.preset:
-        det = Detector.from_preset(args.preset, backbones=backbones, **settings)
+        det = Detector.from_preset(args.preset, backbones=backbones, checkpoints=args.checkpoints, **settings)
     else:
         det = Detector(args.encoders, train_heads=args.train_heads, backbones=backbones, **settings)
     groups = _clips(args, "train")
@@ -86,7 +91,15 @@ def _fit(args: argparse.Namespace) -> int:
     machine = [key for key in groups for _ in groups[key]]
     domain = [c.domain for key in groups for c in groups[key]]
     sr = _rate(paths)
-    det.fit(ClipFiles(paths, channel=args.channel, sr=sr), sr, machine=machine, domain=domain)
+    files = ClipFiles(paths, channel=args.channel, sr=sr)
+    det.fit(
+        files,
+        sr,
+        machine=machine,
+        domain=domain,
+        train=not args.checkpoints,
+        allow_missing_scope=args.allow_missing_scope,
+    )
     det.save_pretrained(args.out)
     print(f"fitted {det!r} on {len(paths)} clips; saved to {args.out}")
     return 0
@@ -152,11 +165,27 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--preset", help="report system to train: system1..system4 (mef6-7m | mef6-12m | mef6-hyb | mef5-7m)"
     )
+    fit.add_argument(
+        "--checkpoints",
+        nargs="+",
+        metavar="DIR",
+        help="with --preset: fitted detector folders whose trained streams the system shares (e.g. System 3 from the "
+        "System-1 and System-2 folders); no training, only the banks are built",
+    )
+    fit.add_argument(
+        "--allow-missing-scope",
+        action="store_true",
+        help="train preset streams even if machines of their training scope have no clips here (warns)",
+    )
     fit.add_argument("--encoders", nargs="+", default=["logstft"], help="registered encoders (without --preset)")
     fit.add_argument("--train-heads", action="store_true", help="add and train 256-d heads (without --preset)")
     fit.add_argument("--backbone", action="append", metavar="NAME=LOCATION", help="backbone path / hub id, repeatable")
     fit.add_argument("--k", type=int)
-    fit.add_argument("--rank-norm", choices=["transductive", "inductive", "none"])
+    fit.add_argument(
+        "--rank-norm",
+        choices=["transductive", "inductive", "none"],
+        help="transductive (whole test set per call, the report's), inductive (streaming / one clip) or none (raw)",
+    )
     fit.add_argument("--domain-policy", choices=["machine", "nearest"])
     fit.add_argument("--epochs", type=int, help="maximum training epochs (default 20)")
     fit.add_argument(

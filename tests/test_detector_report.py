@@ -450,3 +450,23 @@ def test_a_shared_checkpoint_trains_identically_whatever_the_other_streams():
     assert all(torch.equal(a1[k], a2[k]) for k in a1)
     b1, c2 = one.streams["b"].trainable_state(), two.streams["c"].trainable_state()
     assert not torch.equal(b1["head.linear.weight"], c2["head.linear.weight"])
+
+
+@pytest.mark.parametrize(
+    ("name", "machines", "missing"),
+    [
+        ("system2", DEV, "ToyDrone"),  # 12m streams without the 5 evaluation machines
+        ("system3", DEV, "SewingMachine"),  # its CLAP-LoRA / AST are 12m streams
+        ("system1", ("fan",), "valveEmu"),  # 7m streams without the other dev machines
+    ],
+)
+def test_fitting_a_preset_without_its_scope_machines_is_refused(name, machines, missing):
+    """Without the clips of a scope's machines a '12m' stream would silently train as the '7m' one (System 2 / 3 equal
+    to System 1): ``fit`` refuses before any training, naming the missing machines."""
+    det = Detector.from_preset(name, backbones=_tiny_backbones())
+    clips = synthetic_clips(2 * len(machines), sr=SR, seconds=0.25, seed=3)
+    labels = [m for m in machines for _ in range(2)]
+    with pytest.raises(ValueError, match=r"missing from this fit\(\) call.*allow_missing_scope=True") as info:
+        det.fit(clips, SR, machine=labels)
+    assert repr(missing) in str(info.value)
+    assert not det.history_ and not det.machines_

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = [
     "encode_options",
     "encoder_key",
     "in_machines",
+    "scope_clips",
 ]
 
 #: The keyword of ``create_encoder`` that takes a backbone location (path or hub id), per built-in encoder.
@@ -158,6 +160,41 @@ def in_machines(machine: str, machines: Collection[str] | None) -> bool:
         return True
     base, _, section = machine.rpartition("_")
     return bool(base) and section.isdigit() and base in machines
+
+
+def scope_clips(
+    config: StreamConfig, machines: list[str], default: list[str] | None, *, allow_missing: bool = False
+) -> list[int]:
+    """Indices of the clips (labelled ``machines``) that train the stream ``config``: those of its training scope
+    (``config.train_machines``, else ``default``; ``None`` = every machine).
+
+    Raises ``ValueError`` for fewer than 2 such clips, and when a scope machine has no clip at all — the stream would
+    be trained on fewer machines than its scope (a ``"12m"`` preset stream would equal the ``"7m"`` one) — unless
+    ``allow_missing`` (then a ``UserWarning``).
+    """
+    scope = config.train_machines or default
+    idx = [i for i, m in enumerate(machines) if in_machines(m, scope)]
+    if len(idx) < 2:
+        raise ValueError(
+            f"stream {config.name!r}: fewer than 2 training clips in its scope {scope}; pass clips of those machines"
+        )
+    given = list(dict.fromkeys(machines))
+    missing = [x for x in scope or () if not any(in_machines(m, [x]) for m in given)]
+    if missing:
+        problem = (
+            f"stream {config.name!r} is trained on the machines {list(scope or ())}, but the training clips of "
+            f"{missing} are missing from this fit() call, so it would be trained on fewer machines than its scope "
+            "(a '12m' stream would equal the '7m' one)"
+        )
+        if not allow_missing:
+            raise ValueError(
+                f"{problem}. Pass the clips of every machine in the scope, or fit(..., allow_missing_scope=True) to "
+                "train on the machines given"
+            )
+        warnings.warn(
+            f"{problem}; training on the machines given (allow_missing_scope=True)", UserWarning, stacklevel=3
+        )
+    return idx
 
 
 def encoder_key(config: StreamConfig) -> str:

@@ -26,7 +26,6 @@ Scoring of a clip of machine ``m`` (``asd.md`` §3, every decision has a paramet
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -35,17 +34,17 @@ import numpy as np
 import torch
 
 from fisher.search.index import index_spec, is_exact_default
-from fisher.signals.validate import check_sr
 from fisher.types import PathLike, SampleRate, WaveLike
 
 from .bank import MIXUP_PAIRINGS, MIXUP_STAGES, MemoryBank, build_bank
 from .cliplength import ClipLength
-from .config import as_stream_config, in_machines
-from .data import ClipSource, as_labels
+from .config import as_stream_config, scope_clips
+from .data import ClipSource, as_labels, clip_source
 from .fusion import check_weights, fuse
+from .inputs import check_percentile, check_threshold
 from .knn import check_k
 from .ranknorm import TIES
-from .scoring import infer_domains, normalise_scores, normalise_training
+from .scoring import check_rank_partitions, infer_domains, normalise_scores, normalise_training
 from .stream import DetectorStream, build_streams, embed_streams
 from .train import TrainConfig, train_stream
 
@@ -54,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DOMAIN_POLICIES", "RANK_NORMS", "Detector"]
 
-RANK_NORMS = ("transductive", "inductive", None)
+RANK_NORMS = ("transductive", "inductive", None)  # the string "none" (any case) is accepted for None, as on the CLI
 DOMAIN_POLICIES = ("machine", "nearest")
 _CHUNK = 64  # clips per embedding chunk
 
@@ -74,7 +73,9 @@ class Detector:
             (``"beats_r16"``), ``(name, options)`` tuples, :class:`StreamConfig` s or encoder objects.
         k: neighbours of the k-NN score.
         weights: fusion weight per stream name (``None`` = equal).
-        rank_norm: ``"transductive"``, ``"inductive"`` or ``None``.
+        rank_norm: ``"transductive"`` (rank among the clips of one call: score a whole test set at once),
+            ``"inductive"`` (rank against the training clips: streaming / one clip at a time) or ``None`` (raw
+            distances; ``"none"`` is the same).
         train_heads: give registry-name streams a 256-d head, and train heads / LoRA in :meth:`fit`.
         domain_policy: ``"machine"`` or ``"nearest"`` (test clips without a domain).
         ties: tie handling of the transductive rank (``"average"`` / ``"ordinal"``).
@@ -132,16 +133,19 @@ class Detector:
     ) -> None:
         if isinstance(encoders, (str, bytes)) or not isinstance(encoders, Sequence) or not encoders:
             raise TypeError("encoders must be a non-empty list of stream definitions, e.g. ['logstft', 'fisher']")
+        if isinstance(rank_norm, str) and rank_norm.strip().lower() == "none":
+            rank_norm = None
         if rank_norm not in RANK_NORMS:
-            raise ValueError(f"rank_norm must be one of {RANK_NORMS}, got {rank_norm!r}")
+            raise ValueError(
+                f"rank_norm must be 'transductive', 'inductive' or None (also spelled 'none'), got {rank_norm!r}"
+            )
         if domain_policy not in DOMAIN_POLICIES:
             raise ValueError(f"domain_policy must be one of {DOMAIN_POLICIES}, got {domain_policy!r}")
         if ties not in TIES:
             raise ValueError(f"ties must be one of {TIES}, got {ties!r}")
         if mixup_stage not in MIXUP_STAGES or mixup_pairing not in MIXUP_PAIRINGS:
             raise ValueError(f"mixup_stage must be in {MIXUP_STAGES} and mixup_pairing in {MIXUP_PAIRINGS}")
-        if not (isinstance(threshold_percentile, (int, float)) and 0 <= threshold_percentile <= 100):
-            raise ValueError(f"threshold_percentile must be in [0, 100], got {threshold_percentile!r}")
+        threshold_percentile = check_percentile(threshold_percentile, name="threshold_percentile")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.k = check_k(k)
@@ -218,7 +222,7 @@ class Detector:
         if lacking:
             raise ValueError(
                 f"preset {p.name!r} needs backbone weights for {lacking}: pass backbones={{'beats': "
-                "'/path/to/BEATs_iter3_plus_AS2M.pt'}} (BEATs is not on the Hugging Face hub)"
+                "'/path/to/BEATs_iter3_plus_AS2M.pt'} (BEATs is not on the Hugging Face hub)"
             )
         settings = {**p.settings, "weights": dict(p.weights), **overrides}
         det = cls(configs, backbones=backbones, device=device, **settings)
@@ -272,8 +276,8 @@ class Detector:
 
     def embed(self, waves: WaveLike, sr: SampleRate) -> dict[str, np.ndarray]:
         """L2-normalised stream embeddings ``{stream: float32 [B, D]}`` (``D`` = 256 for head / MEF streams)."""
-        sr = check_sr(sr)
-        src = ClipSource(waves)
+        src = clip_source(waves, sr)
+        sr = src.sr
         self._prepare_heads(sr)
         return self._embed_source(src, list(range(len(src))), sr, list(self.streams))
 
@@ -294,6 +298,7 @@ class Detector:
         machine: str | Sequence[str],
         domain: str | Sequence[str] = "source",
         train: bool = True,
+        allow_missing_scope: bool = False,
     ) -> Detector:
         """Fit on normal clips: train the trainable streams (if ``train_heads``), then build the banks.
 
@@ -305,23 +310,24 @@ class Detector:
             train: ``True`` drops all banks, trains the trainable streams (continuing from their current weights)
                 and builds the banks of the given machines; ``False`` only (re)builds the banks of the given
                 machines and keeps everything else (adding machines to a fitted detector).
+            allow_missing_scope: train a stream even when machines of its training scope (``train_machines``, e.g.
+                the 12 machines of a ``"12m"`` preset stream) have no clip in this call, with a ``UserWarning``;
+                by default that raises ``ValueError`` (it would silently train a narrower checkpoint).
         """
-        sr = check_sr(sr)
-        src = ClipSource(waves)
-        n = len(src)
+        src = clip_source(waves, sr)
+        sr, n = src.sr, len(src)
         machines = as_labels(machine, n, "machine")
         domains = as_labels(domain, n, "domain")
+        scopes: dict[str, list[int]] = {}  # checked before any training (a loop: the warning points at the caller)
+        for name, s in self.streams.items():
+            if train and self.train_heads and s.trainable:
+                scopes[name] = scope_clips(s.config, machines, self.train_machines, allow_missing=allow_missing_scope)
         if train:
             self._reset()
         self._prepare_heads(sr)
         if train and self.train_heads:
-            for name, s in self.streams.items():
-                if not s.trainable:
-                    continue
-                scope = s.config.train_machines or self.train_machines
-                idx = [i for i in range(n) if in_machines(machines[i], scope)]
-                if len(idx) < 2:
-                    raise ValueError(f"stream {name!r}: fewer than 2 training clips in its scope {scope}")
+            for name, idx in scopes.items():
+                s = self.streams[name]
                 self.history_[name] = train_stream(
                     s,
                     lambda ids, idx=idx: src.get([idx[j] for j in ids]),
@@ -402,12 +408,11 @@ class Detector:
     ) -> dict[str, Any]:
         """:meth:`score` with its intermediate values: ``{"score" [B], "domain" [B] (given or inferred, None =
         per machine), "raw" {stream: [B]}, "normalised" {stream: [B]}}`` (streams absent for a machine are NaN)."""
-        sr = check_sr(sr)
         policy = self.domain_policy if domain_policy is None else domain_policy
         if policy not in DOMAIN_POLICIES:
             raise ValueError(f"domain_policy must be one of {DOMAIN_POLICIES}, got {policy!r}")
-        src = ClipSource(waves)
-        n = len(src)
+        src = clip_source(waves, sr)
+        sr, n = src.sr, len(src)
         machines = as_labels(machine, n, "machine")
         given = as_labels(domain, n, "domain", allow_none=True)
         score = np.full(n, np.nan)
@@ -418,8 +423,12 @@ class Detector:
             self._check_machine(m, sr)
             rows = [i for i in range(n) if machines[i] == m]
             names = self._active(m)
+            if self.rank_norm == "transductive":
+                check_rank_partitions(m, [given[i] for i in rows])
             emb = self._embed_source(src, rows, sr, names)
             doms = self._domains(m, emb, [given[i] for i in rows], policy)
+            if self.rank_norm == "transductive" and doms != [given[i] for i in rows]:
+                check_rank_partitions(m, doms, inferred=True)
             parts = {}
             for s in names:
                 raw = self.banks_[s][m].score(emb[s], self.k)
@@ -477,11 +486,13 @@ class Detector:
         """Set the decision threshold of ``machine`` (default: every fitted machine) to a value, or to a percentile
         of the fused leave-one-out training scores (:meth:`training_scores`)."""
         if (threshold is None) == (percentile is None):
-            raise ValueError("pass exactly one of threshold= or percentile=")
-        if percentile is not None and not 0 <= percentile <= 100:
-            raise ValueError(f"percentile must be in [0, 100], got {percentile!r}")
-        if threshold is not None and not math.isfinite(float(threshold)):
-            raise ValueError(f"threshold must be finite, got {threshold!r}")
+            raise ValueError("pass exactly one of threshold= (a score value) or percentile= (0-100)")
+        if percentile is not None:
+            percentile = check_percentile(percentile)
+        if threshold is not None:
+            threshold = check_threshold(threshold)
+        if not self.sr_:
+            raise RuntimeError("the detector is not fitted: call fit() before set_threshold()")
         targets = self.machines_ if machine is None else [machine]
         for m in targets:
             if m not in self.sr_:
@@ -502,9 +513,10 @@ class Detector:
     ) -> np.ndarray:
         """1 (anomaly) where the score exceeds the threshold (``threshold`` or the machine's ``thresholds_``), else 0;
         int8 ``[B]``."""
+        fixed = None if threshold is None else check_threshold(threshold)
         s = self.score(waves, sr, machine=machine, domain=domain, domain_policy=domain_policy)
         machines = as_labels(machine, s.size, "machine")
-        thr = np.array([self.thresholds_[m] if threshold is None else float(threshold) for m in machines])
+        thr = np.array([self.thresholds_[m] if fixed is None else fixed for m in machines])
         return (s > thr).astype(np.int8)
 
     # ------------------------------------------------------------------ persistence

@@ -12,6 +12,10 @@ Layout (every file written atomically):
 * ``indexes/b<i>/`` (only with a non-exact ``index=``) — each bank's search index (:meth:`fisher.search.index.load_index`),
   so an approximate index is reloaded as built rather than rebuilt.
 
+Loading checks the folder: a missing file raises ``FileNotFoundError`` naming the file and the folder; a truncated or
+otherwise damaged file (JSON that does not parse, a manifest field missing, a safetensors file that does not load, a
+tensor missing) raises ``ValueError`` naming the file and what is wrong, with the fix: re-save the detector.
+
 Reloading rebuilds the encoders (from their locations / options, or the ``backbones`` argument), loads the tensors
 and reproduces scores bit-exactly (same float32 banks, float64 leave-one-out scores, same weights, same clip-length
 policy). Detectors saved before the clip-length policy (no ``clip_samples`` setting) reload with
@@ -21,6 +25,8 @@ policy). Detectors saved before the clip-length policy (no ``clip_samples`` sett
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,48 +140,122 @@ def _split(tensors: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+_MANIFEST_FIELDS = {
+    "streams": list,
+    "instance_streams": list,
+    "backbones": dict,
+    "settings": dict,
+    "training": dict,
+    "weights": dict,
+    "head_sr": dict,
+    "banks": list,
+    "machines": dict,
+    "history": dict,
+}
+
+
+def _damaged(path: Path, what: str) -> ValueError:
+    return ValueError(f"{path}: {what}; the saved detector is damaged or incomplete: re-save the detector")
+
+
+def _read_manifest(directory: Path) -> dict[str, Any]:
+    """``detector.json`` after checking that it parses and holds every field of :data:`_MANIFEST_FIELDS`."""
+    path = directory / "detector.json"
+    try:
+        manifest = read_json_manifest(path, FORMAT, "detector")
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise _damaged(path, f"not valid JSON ({err}), e.g. a truncated file") from None
+    for key, kind in _MANIFEST_FIELDS.items():
+        if not isinstance(manifest.get(key), kind):
+            found = type(manifest[key]).__name__ if key in manifest else "missing"
+            raise _damaged(
+                path, f"field {key!r} must be a JSON {kind.__name__ if kind is dict else 'list'}, got {found}"
+            )
+    return manifest
+
+
+def _load_tensors(directory: Path, name: str, loader: Callable[[str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Tensors of ``directory / name`` split by prefix; missing → ``FileNotFoundError``, unreadable → ``ValueError``."""
+    path = directory / name
+    if not path.is_file():
+        present = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+        raise FileNotFoundError(
+            f"the saved detector folder {directory} has no {name} (it holds {present}); copy the whole folder or "
+            "re-save the detector"
+        )
+    from safetensors import SafetensorError
+
+    try:
+        return _split(loader(str(path)))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise _damaged(path, f"cannot be read as safetensors ({type(err).__name__}: {err})") from None
+
+
+def _manifest_part(path: Path, what: str, build: Callable[[], Any]) -> Any:
+    """``build()``, turning a ``KeyError`` / ``TypeError`` / ``ValueError`` / ``AttributeError`` into a damage error."""
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise _damaged(path, f"{what} is malformed ({type(err).__name__}: {err})") from None
+
+
 def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | None = None, device: Any = None) -> Any:
-    """Rebuild a detector saved by :func:`save_detector`."""
+    """Rebuild a detector saved by :func:`save_detector` (damaged folders raise, see the module docstring)."""
     from safetensors.numpy import load_file as load_np
     from safetensors.torch import load_file as load_pt
 
-    manifest = read_json_manifest(directory / "detector.json", FORMAT, "detector")
-    encoders = {c["name"]: c["encoder"] for c in manifest["streams"]}
+    manifest = _read_manifest(directory)
+    json_path = directory / "detector.json"
+    encoders = _manifest_part(json_path, "'streams'", lambda: {c["name"]: c["encoder"] for c in manifest["streams"]})
     given = backbones or {}
-    missing = [n for n in manifest["instance_streams"] if n not in given and encoders[n] not in given]
+    missing = [n for n in manifest["instance_streams"] if n not in given and encoders.get(n) not in given]
     if missing:
         raise ValueError(f"streams {missing} were built from encoder objects: pass backbones={{name: encoder}} to load")
     states: dict[str, dict[str, torch.Tensor]] = {}
     if manifest["backbones"]:
-        parts = _split(load_pt(str(directory / "backbones.safetensors")))
-        states = {key: parts[tag] for tag, key in manifest["backbones"].items()}
-    configs = [StreamConfig.from_dict(c) for c in manifest["streams"]]
+        parts = _load_tensors(directory, "backbones.safetensors", load_pt)
+        states = _manifest_part(
+            directory / "backbones.safetensors",
+            "the backbone tensor map",
+            lambda: {key: parts[tag] for tag, key in manifest["backbones"].items()},
+        )
+    configs = _manifest_part(json_path, "'streams'", lambda: [StreamConfig.from_dict(c) for c in manifest["streams"]])
     settings = dict(manifest["settings"])
     if "clip_samples" not in settings:  # saved before the clip-length policy: it scored whole clips
         settings["whole_clips"] = True
     training = {k: v for k, v in manifest["training"].items() if k != "segment_seconds"}  # legacy field
+    train_config = _manifest_part(json_path, "'training'", lambda: TrainConfig.from_dict(training))
+    trained = _load_tensors(directory, "streams.safetensors", load_pt)
+    arrays = _load_tensors(directory, "banks.safetensors", load_np)
     det = cls(
         configs,
         weights=manifest["weights"],
-        training=TrainConfig.from_dict(training),
+        training=train_config,
         backbones=backbones,
         device=device,
         _backbone_states=states,
         **settings,
     )
     for name, sr in manifest["head_sr"].items():
-        det.streams[name].ensure_head(sr)
+        if name not in det.streams:
+            raise _damaged(json_path, f"'head_sr' names stream {name!r}, which is not among {list(det.streams)}")
+        _manifest_part(
+            json_path, f"'head_sr' of stream {name!r}", lambda name=name, sr=sr: det.streams[name].ensure_head(sr)
+        )
         det.head_sr_[name] = sr
         if det.device is not None:
             det.streams[name].to(det.device)
-    trained = _split(load_pt(str(directory / "streams.safetensors")))
     for name, stream in det.streams.items():
         if stream.trainable_parameters():
-            stream.load_trainable_state(trained.get(name, {}))
-    arrays = _split(load_np(str(directory / "banks.safetensors")))
+            _manifest_part(
+                directory / "streams.safetensors",
+                f"the tensors of stream {name!r}",
+                lambda stream=stream, name=name: stream.load_trainable_state(trained.get(name, {})),
+            )
     for entry in manifest["banks"]:
-        a = arrays[entry["key"]]
-        bank = det.banks_[entry["stream"]][entry["machine"]] = MemoryBank.from_tensors(a, entry["domains"])
+        what = f"bank {entry.get('key')!r}" if isinstance(entry, dict) else "a bank entry"
+        a, bank = _manifest_part(directory / "banks.safetensors", what, lambda e=entry: _bank(det, arrays, e))
+        det.banks_[entry["stream"]][entry["machine"]] = bank
         if not is_exact_default(det.index):
             saved = directory / "indexes" / entry["key"]
             if (saved / "index.json").is_file():
@@ -186,8 +266,30 @@ def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | Non
                 bank.attach_index(det.index)
         det.train_scores_[entry["stream"]][entry["machine"]] = a["loo"]
     for m, info in manifest["machines"].items():
-        det.sr_[m] = float(info["sr"])
-        if info["threshold"] is not None:
-            det.thresholds_[m] = float(info["threshold"])
+        sr, threshold = _manifest_part(json_path, f"machine {m!r}", lambda info=info: _machine(info))
+        det.sr_[m] = sr
+        if threshold is not None:
+            det.thresholds_[m] = threshold
     det.history_ = manifest["history"]
     return det
+
+
+def _bank(det: Any, arrays: dict[str, dict[str, Any]], entry: dict[str, Any]) -> tuple[dict[str, Any], MemoryBank]:
+    """The saved tensors and the :class:`MemoryBank` of one ``banks`` entry of the manifest."""
+    if entry["stream"] not in det.banks_:
+        raise KeyError(f"unknown stream {entry['stream']!r}")
+    a = arrays[entry["key"]]
+    bank = MemoryBank.from_tensors(a, entry["domains"])
+    if a["loo"].shape != (int(bank.clip_domain.shape[0]),):
+        raise ValueError(f"{a['loo'].shape[0]} leave-one-out scores for {bank.clip_domain.shape[0]} clips")
+    return a, bank
+
+
+def _machine(info: dict[str, Any]) -> tuple[float, float | None]:
+    """``(sr, threshold)`` of one fitted machine of the manifest (positive finite rate, finite threshold)."""
+    sr, threshold = float(info["sr"]), info["threshold"]
+    if not (math.isfinite(sr) and sr > 0):
+        raise ValueError(f"sampling rate {sr!r} is not a positive finite number")
+    if threshold is not None and not math.isfinite(float(threshold)):
+        raise ValueError(f"threshold {threshold!r} is not finite")
+    return sr, None if threshold is None else float(threshold)

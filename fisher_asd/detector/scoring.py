@@ -5,12 +5,17 @@
   machine when the domain is unknown or has no training clip); ``None``: raw distances.
 * :func:`normalise_training` — the same scale for the training clips (their leave-one-out scores ranked within each
   training domain), used for thresholds.
+* :func:`check_rank_partitions` — transductive ranking needs several clips per (machine, domain) partition: one clip
+  raises ``ValueError`` (its rank would be a constant 0.5, so ``predict`` clip by clip never flags anything), fewer
+  than :data:`MIN_RANK_CLIPS` warn. ``rank_norm="inductive"`` is the mode for streaming / one-clip scoring.
 * :func:`infer_domains` — ``domain_policy="nearest"``: a clip without a domain gets the domain whose bank rows are
   nearest, by the fusion-weighted mean over streams of the per-domain k-NN distance.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -18,7 +23,37 @@ import numpy as np
 from .bank import MemoryBank
 from .ranknorm import ecdf_rank, rank_normalize
 
-__all__ = ["infer_domains", "normalise_scores", "normalise_training"]
+__all__ = ["MIN_RANK_CLIPS", "check_rank_partitions", "infer_domains", "normalise_scores", "normalise_training"]
+
+#: Fewest clips per (machine, domain) partition for a meaningful transductive rank; fewer warn, one raises.
+MIN_RANK_CLIPS = 5
+
+
+def check_rank_partitions(machine: str, domains: list[Any], *, inferred: bool = False) -> None:
+    """Check the partitions that transductive rank normalisation ranks within (``None`` = the whole machine).
+
+    A partition of one clip raises ``ValueError`` — unless its domain was ``inferred`` by the domain policy (the
+    caller passed more clips; then it warns) — and one of fewer than :data:`MIN_RANK_CLIPS` clips warns.
+    """
+    fix = (
+        'use rank_norm="inductive" for streaming or one-clip scoring (it ranks each clip against the training '
+        "clips), or score the whole test set of the machine in one call"
+    )
+    for domain, count in Counter(domains).items():
+        where = f"(machine {machine!r}, {'all domains' if domain is None else f'domain {domain!r}'})"
+        what = "inferred " if inferred else ""
+        if count == 1 and not inferred:
+            raise ValueError(
+                f"transductive rank normalisation of partition {where} over 1 clip: a lone clip always gets 0.5, "
+                f"whatever its score (predict would never flag it); {fix}"
+            )
+        if count < MIN_RANK_CLIPS:
+            warnings.warn(
+                f"transductive rank normalisation of {what}partition {where} over only {count} clip(s) "
+                f"(fewer than MIN_RANK_CLIPS = {MIN_RANK_CLIPS}): the ranks are coarse; {fix}",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 def normalise_scores(

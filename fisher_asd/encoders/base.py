@@ -54,8 +54,8 @@ from fisher.types import SampleRate, WaveLike
 
 __all__ = ["AudioEncoder", "Encoder", "FrameEncoder", "group_by_length", "to_output"]
 
-#: Resampling of every fisher_asd encoder / stream / training crop (:mod:`fisher.signals.resample`): the detector's
-#: published numbers were computed with ``scipy.signal.resample_poly``, so the exact-ratio polyphase method stays.
+#: Resampling of every fisher_asd encoder / stream / training crop (:mod:`fisher.signals.resample`): the exact-ratio
+#: polyphase method (``scipy.signal.resample_poly``). Which resampler the report used is unknown (not stated).
 RESAMPLE_METHOD = "polyphase"
 
 
