@@ -92,7 +92,8 @@ def _fmt(value: float) -> str:
 
 def _check_range(value: float, lo: float, hi: float, unit: str, *, open_lo: bool = False) -> None:
     suffix = f" {unit}" if unit else ""
-    allowed = f"(allowed: {_fmt(lo)}..{_fmt(hi)}{suffix})"
+    span = f"above {_fmt(lo)} up to {_fmt(hi)}" if open_lo else f"{_fmt(lo)}..{_fmt(hi)}"
+    allowed = f"(allowed: {span}{suffix})"
     if value < lo or (open_lo and value == lo):
         relation = "must be above" if open_lo else "is below the supported minimum"
         raise argparse.ArgumentTypeError(f"{_fmt(value)}{suffix} {relation} {_fmt(lo)}{suffix} {allowed}")
@@ -116,7 +117,7 @@ def bounded_float(lo: float, hi: float, unit: str = "", *, open_lo: bool = False
     """An ``argparse`` type: a finite number in ``lo..hi`` (``lo`` excluded when ``open_lo``)."""
 
     def parse(text: str) -> float:
-        value = float(_number(text, float, f"{lo:g}..{hi:g}"))
+        value = float(_number(text, float, f"above {lo:g} up to {hi:g}" if open_lo else f"{lo:g}..{hi:g}"))
         _check_range(value, lo, hi, unit, open_lo=open_lo)
         return value
 

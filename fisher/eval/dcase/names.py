@@ -106,7 +106,7 @@ def parse_clip_name(name: str) -> ClipName:
 
 
 # The clip naming of each convention, for error messages.
-CLIP_PATTERN_2020 = "<normal|anomaly>_id_<II>_<NNNNNNNN>.wav (anonymised: id_<II>_<NNNNNNNN>.wav)"
+CLIP_PATTERN_2020 = "<normal|anomaly>_id_<II>_<NNNNNNNN>.wav"
 CLIP_PATTERN_2021 = "section_<SS>_<source|target>_<train|test>_<normal|anomaly>_<NNNN>.wav"
 CLIP_PATTERN_2022 = "section_<SS>_<source|target>_<train|test>_<normal|anomaly>_<NNNN>[_<attr>...].wav"
 
