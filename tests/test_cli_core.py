@@ -54,8 +54,9 @@ def test_demo_with_local_model(tmp_path, capsys):
 
 
 def test_demo_bad_rates(capsys):
-    assert main(["demo", "--rates", "abc", "--random-init"]) == 1
-    assert "--rates" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # an option value: an argparse error (exit 2), before any work
+        main(["demo", "--rates", "abc", "--random-init"])
+    assert exc.value.code == 2 and "--rates" in capsys.readouterr().err
 
 
 def test_convert_round_trip(tmp_path, capsys):

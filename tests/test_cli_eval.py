@@ -67,8 +67,9 @@ def test_dcase_eval_table_and_errors(fixtures_dir, capsys, tmp_path):
     assert code == 1 and "not a number" in err and out == ""
     code, _, err = _run(capsys, "dcase-eval", tmp_path / "missing", "--year", 2024)
     assert code == 1 and "not found" in err
-    code, _, err = _run(capsys, "dcase-eval", tmp_path, "--year", 2019)
-    assert code == 1 and "2020..2026" in err
+    with pytest.raises(SystemExit) as exc:  # an option value: an argparse error (exit 2)
+        _run(capsys, "dcase-eval", tmp_path, "--year", 2019)
+    assert exc.value.code == 2 and "2020..2026" in capsys.readouterr().err
 
 
 def test_dcase_eval_nan_mode(fixtures_dir, capsys):

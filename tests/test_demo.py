@@ -47,8 +47,11 @@ def test_demo_json(capsys, tmp_path):
     assert main(["demo", *FAST, "--json", "--figure", str(fig)]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)  # stdout holds the JSON object and nothing else
-    assert set(result) == {"model", "weights", "weights_description", "task", "rates", "encoders", "figure"}
-    assert result["weights"] == "random" and result["model"] == "tiny"
+    keys = {"model", "requested_model", "weights", "weights_description", "task", "rates", "encoders", "warnings"}
+    assert set(result) == keys | {"figure"}
+    assert result["weights"] == "random" and result["model"] == "tiny" and result["requested_model"] == "tiny"
+    assert "only 2 anomalous and 2 normal" in result["warnings"][0]  # below MIN_AUC_CLIPS: the AUC is flagged
+    assert "warning: only 2 anomalous" in captured.err
     assert result["task"]["name"] == "synthetic-bearing" and result["task"]["sr"] == 16000
     assert set(result["encoders"]) == {"FISHER", "logstft"}
     for row in result["encoders"].values():
@@ -180,8 +183,9 @@ def test_weights_fall_back_to_shipped_demo(monkeypatch, capsys):
     _fake_hub(monkeypatch, official=FileNotFoundError("not in the local cache. more"))
     chosen = load_demo_model("tiny")
     assert chosen.weights == "demo" and chosen.model.config.depth == 1 and "not in the local" in chosen.description
-    assert main(["demo", "--rates", "16000", "--clips", "1", "--seconds", "0.5", "--json", "--figure", ""]) == 0
-    assert json.loads(capsys.readouterr().out)["weights"] == "demo"
+    assert main(["demo", "--rates", "16000", "--clips", "2", "--seconds", "0.5", "--json", "--figure", ""]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["weights"] == "demo" and result["model"] == "demo" and result["requested_model"] == "tiny"
 
 
 def test_weights_random_without_demo(monkeypatch):

@@ -21,8 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fisher.cli.outputs import check_output_dir
     from fisher.model.network import Fisher
 
+    check_output_dir(args.dst, "DST_DIR")
     model = Fisher.from_pretrained(args.src, allow_pickle=args.allow_pickle)
     out = model.save_pretrained(args.dst)
     reloaded = Fisher.from_pretrained(out)

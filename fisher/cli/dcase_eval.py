@@ -9,6 +9,8 @@ import math
 import sys
 from typing import Any
 
+from fisher.cli.limits import bounded_float, year_arg
+
 __all__ = ["json_safe", "register", "run"]
 
 
@@ -31,10 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(harmonic mean with the epsilon floor), per-metric means and macro(3) for one subset.",
     )
     p.add_argument("scores_dir", metavar="SCORES_DIR", help="folder with anomaly_score_<machine>_..._test.csv files")
-    p.add_argument("--year", type=int, required=True, help="DCASE year 2020-2026 (selects names and conventions)")
+    p.add_argument("--year", type=year_arg, required=True, help="DCASE year 2020-2026 (selects names and conventions)")
     p.add_argument("--ground-truth", metavar="CSV", help="eval_data_list CSV for anonymised evaluation clip names")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--max-fpr", type=float, default=0.1, help="pAUC max FPR (default 0.1)")
+    p.add_argument(
+        "--max-fpr", type=bounded_float(0, 1, open_lo=True), default=0.1, help="pAUC max FPR, in (0, 1] (default 0.1)"
+    )
     p.add_argument("--nan", action="store_true", help="report undefined metrics as NaN (null) instead of failing")
     p.set_defaults(func=run)
 

@@ -29,9 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from fisher.cli.outputs import check_output_file
     from fisher.deploy.export import export_onnx
     from fisher.model.network import Fisher
 
+    if not args.dst.lower().endswith(".onnx"):
+        raise ValueError(f"DST {args.dst!r}: an ONNX export is written to a .onnx file")
+    check_output_file(args.dst, "DST")
     model = Fisher.from_pretrained(args.src, allow_pickle=args.allow_pickle)
     out = export_onnx(model, args.dst)
     c = model.config

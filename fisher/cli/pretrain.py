@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from fisher.cli.limits import MAX_STEPS, bounded_int
+
 __all__ = ["register"]
 
 
@@ -13,6 +15,10 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.config is None:
         raise ValueError("pass --config CONFIG.(yaml|json), or use `fisher pretrain export CKPT DIR`")
+    if args.out_dir is not None:
+        from fisher.cli.outputs import check_output_dir
+
+        check_output_dir(args.out_dir, "--out-dir")
     cfg = PretrainConfig.load(args.config)
     if args.out_dir is not None:
         cfg.train.out_dir = args.out_dir
@@ -30,8 +36,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from fisher.cli.outputs import check_output_dir
     from fisher.pretrain import export_encoder
 
+    check_output_dir(args.directory, "DIRECTORY")
     out = export_encoder(args.checkpoint, args.directory, which=args.which)
     print(f"wrote the {args.which} encoder to {out} (load with Fisher.from_pretrained({str(out)!r}))")
     return 0
@@ -54,8 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", help="pretraining config (.yaml/.yml/.json)")
     p.add_argument("--out-dir", help="override train.out_dir")
-    p.add_argument("--steps", type=int, help="override train.steps (the schedule length)")
-    p.add_argument("--until", type=int, help="stop after this step (checkpointed; resume later)")
+    p.add_argument(
+        "--steps",
+        type=bounded_int(1, MAX_STEPS),
+        help=f"override train.steps (the schedule length), 1..{MAX_STEPS:.0e}",
+    )
+    p.add_argument("--until", type=bounded_int(0, MAX_STEPS), help="stop after this step (checkpointed; resume later)")
     p.add_argument("--resume", help="checkpoint path, 'auto' (latest in out_dir) or 'none'")
     p.set_defaults(func=_train)
     sub = p.add_subparsers(dest="pretrain_command", metavar="{export,plot}")

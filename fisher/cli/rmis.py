@@ -10,6 +10,21 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from fisher.cli.limits import (
+    MAX_K,
+    MAX_RATE,
+    MAX_RUNS,
+    MAX_SECONDS,
+    MAX_SEED,
+    MIN_RATE,
+    MIN_SECONDS,
+    bounded_float,
+    bounded_int,
+    channel_arg,
+    fraction,
+    year_arg,
+)
+
 if TYPE_CHECKING:
     from fisher.eval.rmis.runner import AdReport, FdReport
 
@@ -23,7 +38,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="logstft | random-tiny|mini|small | a FISHER name, hub id, directory or .pt file",
     )
     p.add_argument("--allow-pickle", action="store_true", help="allow loading trusted official .pt checkpoints")
-    p.add_argument("--window", type=float, default=10.0, help="model window in seconds (default 10)")
+    p.add_argument(
+        "--window",
+        type=bounded_float(MIN_SECONDS, MAX_SECONDS, "s"),
+        default=10.0,
+        help=f"model window in seconds, {MIN_SECONDS:g}..{MAX_SECONDS:g} (default 10)",
+    )
     p.add_argument("--cache", metavar="DIR", help="embedding cache folder (re-runs reuse embeddings)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--out", metavar="FILE", help="also write the JSON report to FILE")
@@ -38,13 +58,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sub = p.add_subparsers(dest="rmis_task", metavar="TASK")
     ad = sub.add_parser("ad", help="k-NN anomaly detection on DCASE folders")
-    ad.add_argument("--year", type=int, required=True, help="DCASE year 2020-2026")
+    ad.add_argument("--year", type=year_arg, required=True, help="DCASE year 2020-2026")
     ad.add_argument("--dev", metavar="DIR", help="development folder (<machine>/train, <machine>/test)")
     ad.add_argument("--eval", metavar="DIR", help="evaluation folder")
     ad.add_argument("--ground-truth", metavar="CSV", help="eval_data_list CSV for the evaluation folder")
-    ad.add_argument("--k", type=int, default=1, help="neighbours per bank (default 1)")
+    ad.add_argument("--k", type=bounded_int(1, MAX_K), default=1, help=f"neighbours per bank, 1..{MAX_K} (default 1)")
     ad.add_argument("--no-normalize", action="store_true", help="skip the per-section z-normalisation")
-    ad.add_argument("--channel", default="0", help="channel of multi-channel clips: index or 'mean' (default 0)")
+    ad.add_argument(
+        "--channel",
+        type=channel_arg,
+        default=0,
+        help="channel of multi-channel clips: index 0..1023 or 'mean' (default 0)",
+    )
     ad.add_argument("--scores-dir", metavar="DIR", help="write DCASE score files to DIR/<subset>/")
     _common(ad)
     ad.set_defaults(func=run_ad)
@@ -54,12 +79,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--cwru", metavar="DIR", help="CWRU .npz folder (3 fault classes)")
     src.add_argument("--folders", metavar="DIR", help="DIR/<label>/<file> layout (group = file)")
     fd.add_argument("--channels", default="DE", help="CWRU channels, comma-separated (default DE)")
-    fd.add_argument("--test-size", type=float, default=0.5, help="test fraction of groups (default 0.5)")
-    fd.add_argument("--runs", type=int, default=10, help="random splits (default 10)")
-    fd.add_argument("--seed", type=int, default=111, help="base random state (default 111)")
-    fd.add_argument("--k", type=int, default=5, help="neighbours (default 5)")
-    fd.add_argument("--segment", type=float, metavar="SECONDS", help="cut files into segments of this length")
-    fd.add_argument("--resample", type=float, metavar="HZ", help="resample every signal to this rate (librosa soxr_hq)")
+    fd.add_argument("--test-size", type=fraction, default=0.5, help="test fraction of groups, in (0, 1) (default 0.5)")
+    fd.add_argument(
+        "--runs", type=bounded_int(1, MAX_RUNS), default=10, help=f"random splits, 1..{MAX_RUNS} (default 10)"
+    )
+    fd.add_argument("--seed", type=bounded_int(0, MAX_SEED), default=111, help="base random state (default 111)")
+    fd.add_argument("--k", type=bounded_int(1, MAX_K), default=5, help=f"neighbours, 1..{MAX_K} (default 5)")
+    fd.add_argument(
+        "--segment",
+        type=bounded_float(MIN_SECONDS, MAX_SECONDS, "s"),
+        metavar="SECONDS",
+        help=f"cut files into segments of this length, {MIN_SECONDS:g}..{MAX_SECONDS:g} s",
+    )
+    fd.add_argument(
+        "--resample",
+        type=bounded_float(MIN_RATE, MAX_RATE, "Hz"),
+        metavar="HZ",
+        help=f"resample every signal to this rate, {MIN_RATE}..{MAX_RATE} Hz (librosa soxr_hq)",
+    )
     fd.add_argument("--curve", action="store_true", help="also compute the multi-split-ratio curve area")
     _common(fd)
     fd.set_defaults(func=run_fd)
@@ -77,6 +114,18 @@ def _emit(args: argparse.Namespace, report: AdReport | FdReport, text: str) -> i
     return 0
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every output path of ``fisher rmis`` is writable, checked before any clip is embedded."""
+    from fisher.cli.outputs import check_output_dir, check_output_file
+
+    if args.out:
+        check_output_file(args.out, "--out")
+    if args.cache:
+        check_output_dir(args.cache, "--cache")
+    if getattr(args, "scores_dir", None):
+        check_output_dir(args.scores_dir, "--scores-dir")
+
+
 def _encoder(args: argparse.Namespace) -> Any:
     from fisher.eval.encoders import resolve_encoder
 
@@ -90,7 +139,9 @@ def run_ad(args: argparse.Namespace) -> int:
     roots = {name: d for name, d in (("dev", args.dev), ("eval", args.eval)) if d}
     if not roots:
         raise ValueError("give --dev and/or --eval")
-    channel = args.channel if args.channel == "mean" else int(args.channel)
+    if isinstance(args.channel, str) and args.channel != "mean":
+        raise ValueError(f"--channel {args.channel!r}: give a channel index 0..1023 or 'mean'")
+    _check_outputs(args)
     report = run_anomaly_detection(
         roots,
         year=args.year,
@@ -99,7 +150,7 @@ def run_ad(args: argparse.Namespace) -> int:
         k=args.k,
         normalize=not args.no_normalize,
         window_s=args.window,
-        channel=channel,
+        channel=args.channel,
         cache_dir=args.cache,
         scores_dir=args.scores_dir,
         show_progress=not args.quiet,
@@ -112,6 +163,7 @@ def run_fd(args: argparse.Namespace) -> int:
     from fisher.eval.rmis.report import format_fd_report
     from fisher.eval.rmis.runner import run_fault_diagnosis
 
+    _check_outputs(args)
     if args.cwru:
         items, name = cwru_manifest(args.cwru, channels=tuple(args.channels.split(","))), "cwru"
     elif args.folders:

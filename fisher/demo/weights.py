@@ -23,11 +23,14 @@ DEMO_NAME = "demo"
 @dataclass
 class DemoWeights:
     """``model``: the :class:`fisher.Fisher`; ``weights``: "official" | "demo" | "random" | "custom" (a path or hub
-    id you gave); ``description``: one human-readable line saying which weights and why."""
+    id you gave); ``description``: one human-readable line saying which weights and why; ``name``: the model
+    actually used — the registry name of official weights (``"tiny"``), ``"demo"`` for the shipped demo model (also
+    when ``"tiny"`` was asked for and fell back to it), the architecture of random weights, or your path / hub id."""
 
     model: Fisher
     weights: str
     description: str
+    name: str = ""
 
 
 def registry_names() -> list[str]:
@@ -49,6 +52,7 @@ def _random(name: str, reason: str) -> DemoWeights:
         Fisher(FisherConfig.preset(scale)),
         "random",
         f"RANDOM weights (FISHER-{scale} architecture, seed 0) because {reason}",
+        scale,
     )
 
 
@@ -73,19 +77,20 @@ def load_demo_model(name: str = "tiny", *, random_init: bool = False, download: 
             Fisher.from_pretrained(DEMO_NAME),
             "demo",
             "shipped self-pretrained 'demo' weights (not the official FISHER release)",
+            DEMO_NAME,
         )
     if name not in names:  # a path or hub id the user chose: load it or fail loudly
         model = Fisher.from_pretrained(name, local_files_only=not download)
-        return DemoWeights(model, "custom", f"weights from {name}")
+        return DemoWeights(model, "custom", f"weights from {name}", name)
     try:
         model = Fisher.from_pretrained(name, local_files_only=True)
-        return DemoWeights(model, "official", f"official FISHER-{name} weights (local cache)")
+        return DemoWeights(model, "official", f"official FISHER-{name} weights (local cache)", name)
     except FileNotFoundError:
         reason = f"the official '{name}' weights are not in the local Hugging Face cache"
     if download:
         try:
             model = Fisher.from_pretrained(name)
-            return DemoWeights(model, "official", f"official FISHER-{name} weights (downloaded)")
+            return DemoWeights(model, "official", f"official FISHER-{name} weights (downloaded)", name)
         except FileNotFoundError as err:
             reason = f"the official '{name}' weights could not be downloaded ({_first_sentence(err)})"
     if DEMO_NAME in names:
@@ -93,5 +98,6 @@ def load_demo_model(name: str = "tiny", *, random_init: bool = False, download: 
             Fisher.from_pretrained(DEMO_NAME),
             "demo",
             f"shipped self-pretrained 'demo' weights (not the official release) because {reason}",
+            DEMO_NAME,
         )
     return _random(name, reason + " and no shipped 'demo' model is registered")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fisher.eval.dcase.ground_truth import GroundTruth, read_ground_truth
-from fisher.eval.dcase.names import check_year, parse_clip_name
+from fisher.eval.dcase.names import check_year, clip_naming_hint, parse_clip_name
 
 __all__ = ["DcaseClip", "scan_dcase"]
 
@@ -87,9 +87,9 @@ def scan_dcase(
                     info = parse_clip_name(path.name)
                 except ValueError as err:
                     raise ValueError(f"{path}: {err}") from None
-                is_2020 = not path.name.startswith("section_")
-                if year is not None and (year == 2020) != is_2020:
-                    raise ValueError(f"{path.name}: not a DCASE {year} clip name")
+                hint = None if year is None else clip_naming_hint(path.name, year)
+                if hint is not None:
+                    raise ValueError(f"{path.name}: not a DCASE {year} clip name: {hint} ({path})")
                 domain, label = info.domain, info.label
                 if split == "train":
                     label = 0 if label is None else label

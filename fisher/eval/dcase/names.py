@@ -17,7 +17,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-__all__ = ["ClipName", "ScoreFileName", "check_year", "parse_clip_name", "parse_score_file_name", "score_file_name"]
+__all__ = [
+    "ClipName",
+    "ScoreFileName",
+    "check_year",
+    "clip_naming_hint",
+    "is_2020_clip_name",
+    "parse_clip_name",
+    "parse_score_file_name",
+    "score_file_name",
+]
 
 YEARS = tuple(range(2020, 2027))
 DOMAINS = ("source", "target")
@@ -93,6 +102,38 @@ def parse_clip_name(name: str) -> ClipName:
     raise ValueError(
         f"unknown DCASE clip name {base!r}: expected e.g. 'section_00_source_test_normal_0001_<attrs>.wav', "
         "'section_00_0001.wav' (anonymised), 'anomaly_id_00_00000001.wav' or 'id_00_00000001.wav' (2020)"
+    )
+
+
+# The clip naming of each convention, for error messages.
+CLIP_PATTERN_2020 = "<normal|anomaly>_id_<II>_<NNNNNNNN>.wav"
+CLIP_PATTERN_2021 = "section_<SS>_<source|target>_<train|test>_<normal|anomaly>_<NNNN>.wav"
+CLIP_PATTERN_2022 = "section_<SS>_<source|target>_<train|test>_<normal|anomaly>_<NNNN>[_<attr>...].wav"
+
+
+def is_2020_clip_name(name: str) -> bool:
+    """Whether ``name`` follows the DCASE 2020 clip naming (``<normal|anomaly>_id_…`` or ``id_…``)."""
+    tokens = _EXT_RE.sub("", PurePath(name).name).split("_")
+    return (len(tokens) >= 4 and tokens[0] in ("normal", "anomaly") and tokens[1] == "id") or (
+        len(tokens) == 3 and tokens[0] == "id"
+    )
+
+
+def clip_naming_hint(name: str, year: int) -> str | None:
+    """``None`` if clip ``name`` fits ``year``'s naming, else what ``year`` expects and which ``--year`` fits ``name``."""
+    base = PurePath(name).name
+    old = is_2020_clip_name(base)
+    if (year == 2020) == old:
+        return None
+    if old:
+        expected = CLIP_PATTERN_2021 if year == 2021 else CLIP_PATTERN_2022
+        return (
+            f"{base!r} has the DCASE 2020 naming ({CLIP_PATTERN_2020}), but year {year} expects {expected}; "
+            "these files match --year 2020"
+        )
+    return (
+        f"{base!r} has the DCASE 2021+ naming (section_<SS>_...), but year 2020 expects {CLIP_PATTERN_2020}; these "
+        "files match the --year of their dataset, 2021..2026"
     )
 
 

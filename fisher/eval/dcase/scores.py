@@ -98,7 +98,10 @@ def read_score_dir(directory: str | Path, year: int, *, kind: str = "anomaly_sco
         is_2020_name = "_id_" in path.name and "_section_" not in path.name
         if (year == 2020) != is_2020_name:
             expected = f"{kind}_<machine>_id_<II>.csv" if year == 2020 else f"{kind}_<machine>_section_<SS>_test.csv"
-            raise ValueError(f"{path.name}: not a {year} file name (expected {expected})")
+            fits = "2020" if is_2020_name else "2021..2026 (2021 for per-domain _source_test / _target_test files)"
+            raise ValueError(
+                f"{path.name}: not a {year} file name (expected {expected}); this name matches --year {fits}"
+            )
         if info.domain is not None and year >= 2022:
             raise ValueError(
                 f"{path.name}: per-domain score files are the 2021 layout; {year} uses one file per section"

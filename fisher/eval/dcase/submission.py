@@ -15,7 +15,7 @@ import numpy as np
 
 from fisher.eval.dcase.ground_truth import GroundTruth, read_ground_truth
 from fisher.eval.dcase.metrics import DcaseResult, evaluate
-from fisher.eval.dcase.names import check_year, parse_clip_name
+from fisher.eval.dcase.names import check_year, clip_naming_hint, parse_clip_name
 from fisher.eval.dcase.scores import read_score_dir
 
 __all__ = ["Submission", "evaluate_submission", "load_submission"]
@@ -58,6 +58,9 @@ def load_submission(
             used.add((r.machine, entry.name))
             section, domain, label = entry.section, entry.domain, entry.label
         else:
+            hint = clip_naming_hint(r.name, year)
+            if hint is not None:
+                raise ValueError(f"{r.file.name}: {hint}")
             try:
                 info = parse_clip_name(r.name)
             except ValueError as err:
