@@ -11,8 +11,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
         help="export a FISHER model for deployment (ONNX)",
-        description="Export the band encoder (band images [S, T, W] -> CLS [S, D], dynamic S and T) "
-        "to ONNX. Run it without torch with fisher.OnnxFisher(DST).",
+        description="Export the band encoder (band images [S, T, W] -> last block output tokens [S, 1+N, D], "
+        "dynamic S and T) to ONNX; one file serves every per-band summary (cls, mean, freq, cls+mean ...). "
+        "Run it without torch with fisher.OnnxFisher(DST).",
     )
     p.add_argument("format", choices=["onnx"], help="export format")
     p.add_argument("src", help="registry name (tiny/mini/small), hub id, model directory or official .pt file")

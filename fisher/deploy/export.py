@@ -1,10 +1,16 @@
-"""Export the FISHER band encoder to ONNX: band images ``[S, T, W]`` → CLS vectors ``[S, D]``.
+"""Export the FISHER band encoder to ONNX: band images ``[S, T, W]`` → last block output tokens ``[S, 1 + N, D]``.
+
+The graph returns every output token (token 0 = CLS, then the ``N = Tp·Fp`` patch tokens, time-major), so one file
+serves every per-band summary (``"cls"``, ``"mean"``, ``"freq"`` and their combinations): :class:`OnnxFisher`
+computes the summary in numpy exactly like :meth:`fisher.Fisher.summarise`.
 
 The graph holds only the encoder (patch conv, positional code, CLS, LayerNorm, blocks); the waveform front end
 (validation, windows, STFT, band split, pooling) is done outside the graph by :class:`fisher.deploy.runtime.OnnxFisher`
 in numpy, so the exported file plus numpy/scipy/onnxruntime is a complete torch-free runtime. ``S`` (band sequences)
 and ``T`` (frames, 16…1024) are dynamic axes. The model's :class:`~fisher.model.config.FisherConfig` is stored in the ONNX
-metadata (key ``fisher_config``) so that the runtime knows the STFT, band width and normalisation.
+metadata (key ``fisher_config``) so that the runtime knows the STFT, band width, normalisation and default summary;
+key ``fisher_outputs`` (JSON ``{"outputs": "tokens", "freq_patches": Fp, ...}``) describes the output. Files exported
+before that key existed return the CLS vectors ``[S, D]`` only (they still load, for ``summary="cls"`` only).
 
 Uses torch's TorchScript-based exporter (``dynamo=False``), which needs neither ``onnx`` nor ``onnxscript``.
 """
@@ -19,15 +25,27 @@ import torch
 
 from fisher.files import atomic_write_path
 
-__all__ = ["METADATA_KEY", "OPSET", "export_onnx"]
+__all__ = ["METADATA_KEY", "OPSET", "OUTPUTS_KEY", "export_onnx"]
 
 METADATA_KEY = "fisher_config"
+OUTPUTS_KEY = "fisher_outputs"  # absent in files of older versions, whose single output is CLS [S, D]
 OPSET = 17  # LayerNormalization is a native op from opset 17
-INPUT_NAME, OUTPUT_NAME = "bands", "cls"
+INPUT_NAME, OUTPUT_NAME = "bands", "tokens"
 
 
-def _add_metadata(path: str, config_json: str) -> None:
-    """Append ``fisher_config`` to the ONNX model's ``metadata_props`` (raw protobuf field 14, no ``onnx`` needed)."""
+class _TokenEncoder(torch.nn.Module):
+    """Band images ``[S, T, W]`` → last block output ``[S, 1 + N, D]`` of a :class:`fisher.Fisher` (no summary)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, bands: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_tokens(self.model.patch_tokens(bands))
+
+
+def _add_metadata(path: str, props: dict[str, str]) -> None:
+    """Append ``props`` to the ONNX model's ``metadata_props`` (raw protobuf field 14, no ``onnx`` needed)."""
 
     def varint(n: int) -> bytes:
         out = bytearray()
@@ -40,13 +58,17 @@ def _add_metadata(path: str, config_json: str) -> None:
     def field(number: int, payload: bytes) -> bytes:
         return varint(number << 3 | 2) + varint(len(payload)) + payload
 
-    entry = field(1, METADATA_KEY.encode()) + field(2, config_json.encode())  # StringStringEntryProto key, value
-    with open(path, "ab") as fh:  # protobuf messages concatenate: appending adds one repeated field
-        fh.write(field(14, entry))
+    entries = (field(1, k.encode()) + field(2, v.encode()) for k, v in props.items())  # StringStringEntryProto
+    with open(path, "ab") as fh:  # protobuf messages concatenate: appending adds one repeated field per entry
+        fh.writelines(field(14, entry) for entry in entries)
 
 
 def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET) -> Path:
     """Write ``model``'s band encoder to ``path`` (atomically) as a single self-contained ONNX file.
+
+    The graph maps band images ``[S, T, W]`` to the last block's output tokens ``[S, 1 + N, D]`` (dynamic ``S``
+    and ``T``), so the file serves every ``summary`` of :meth:`fisher.OnnxFisher.embed`; the model's
+    ``config.summary`` is stored as the file's default.
 
     Args:
         model: a :class:`fisher.Fisher` (any device/dtype; exported as float32 on the CPU, weights unchanged).
@@ -71,7 +93,7 @@ def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python-side shape checks in forward()
             torch.onnx.export(
-                cpu,
+                _TokenEncoder(cpu).eval(),
                 (example,),
                 tmp,
                 dynamo=False,
@@ -79,9 +101,21 @@ def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET)
                 input_names=[INPUT_NAME],
                 output_names=[OUTPUT_NAME],
                 do_constant_folding=True,
-                dynamic_axes={INPUT_NAME: {0: "S", 1: "T"}, OUTPUT_NAME: {0: "S"}},
+                dynamic_axes={INPUT_NAME: {0: "S", 1: "T"}, OUTPUT_NAME: {0: "S", 1: "tokens"}},
             )
-        _add_metadata(tmp, json.dumps({"model_type": "fisher", **cfg.to_dict()}, sort_keys=True))
+        outputs = {
+            "outputs": "tokens",
+            "layout": "[S, 1 + Tp*Fp, D]: token 0 = CLS, then patches time-major (Tp time x Fp frequency)",
+            "freq_patches": cfg.freq_patches,
+            "embed_dim": cfg.embed_dim,
+        }
+        _add_metadata(
+            tmp,
+            {
+                METADATA_KEY: json.dumps({"model_type": "fisher", **cfg.to_dict()}, sort_keys=True),
+                OUTPUTS_KEY: json.dumps(outputs, sort_keys=True),
+            },
+        )
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_path(path, write)

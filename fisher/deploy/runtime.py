@@ -3,8 +3,13 @@
 Needs only numpy, scipy, soundfile and onnxruntime (``pip install "fisher-signal[onnx]"``; torch is not imported).
 The file comes from :func:`fisher.export_onnx` / ``fisher export onnx``. ``OnnxFisher.embed`` has the same contract
 as ``Fisher.embed`` — same input validation (:mod:`fisher.signals.checks`, :mod:`fisher.model.framing`), same windows, DC
-removal, batching and pooling — with the spectrogram computed by :mod:`fisher.deploy.spectrogram`. Features agree
-with ``Fisher.embed`` within 1e-4 (tests/test_onnx.py).
+removal, batching and pooling — with the spectrogram computed by :mod:`fisher.deploy.spectrogram`. The graph returns
+the last block's output tokens; the per-band ``summary`` (``"cls"``, ``"mean"``, ``"freq"``, ``"cls+mean"`` …) is
+computed from them in numpy (:func:`summarise_tokens`, the numpy twin of :meth:`fisher.Fisher.summarise`). Features
+agree with ``Fisher.embed`` within 1e-4 (tests/test_onnx.py).
+
+Files exported by older versions (no ``fisher_outputs`` metadata) return only the CLS vectors ``[S, D]``: they load
+and work for ``summary="cls"``; any other summary raises ``ValueError`` asking for a re-export.
 """
 
 from __future__ import annotations
@@ -20,12 +25,44 @@ import numpy as np
 
 from fisher.deploy.spectrogram import log_spectrogram_np, pool_bands_np, split_bands_np
 from fisher.model.config import FisherConfig
-from fisher.model.framing import BandShapes, check_min_length, check_options, frame_params, window_spans
+from fisher.model.framing import (
+    BandShapes,
+    check_min_length,
+    check_options,
+    frame_params,
+    parse_summary,
+    summary_dim,
+    window_spans,
+)
 from fisher.signals.checks import as_arrays, check_sr
 
-__all__ = ["OnnxFisher"]
+__all__ = ["OnnxFisher", "summarise_tokens"]
 
 METADATA_KEY = "fisher_config"  # same as fisher.deploy.export.METADATA_KEY (that module imports torch)
+OUTPUTS_KEY = "fisher_outputs"  # fisher.deploy.export.OUTPUTS_KEY; absent in older files (CLS output only)
+
+
+def summarise_tokens(tokens: np.ndarray, summary: str, freq_patches: int) -> np.ndarray:
+    """Last block output ``[S, 1 + Tp·Fp, D]`` → per-band summary ``[S, d]`` float32, as :meth:`fisher.Fisher.summarise`:
+    parts in the order cls, mean, freq; ``cls`` = token 0, ``mean`` = mean of the patch tokens, ``freq`` = for each of
+    the ``freq_patches`` frequency patches (low → high) the mean over the time patches, flattened ``[Fp·D]``."""
+    parts = parse_summary(summary)
+    if tokens.ndim != 3 or (tokens.shape[1] - 1) % freq_patches:
+        raise ValueError(f"expected tokens [S, 1 + Tp*{freq_patches}, D], got {tokens.shape}")
+    if parts == ("cls",):
+        return np.ascontiguousarray(tokens[:, 0], dtype=np.float32)
+    patches = tokens[:, 1:]
+    s, n, d = patches.shape
+    pieces = []
+    for part in parts:
+        if part == "cls":
+            pieces.append(tokens[:, 0])
+        elif part == "mean":
+            pieces.append(patches.mean(axis=1))
+        else:
+            grid = patches.reshape(s, n // freq_patches, freq_patches, d)  # time-major patch order
+            pieces.append(grid.mean(axis=1).reshape(s, freq_patches * d))
+    return np.concatenate(pieces, axis=-1).astype(np.float32, copy=False)
 
 
 def _import_ort() -> Any:
@@ -71,16 +108,51 @@ class OnnxFisher(BandShapes):
         self.config = FisherConfig.from_dict(data)
         self.path = path
         self._input = self.session.get_inputs()[0].name
+        self.outputs = self._output_kind(meta.get(OUTPUTS_KEY))
+
+    def _output_kind(self, raw: str | None) -> str:
+        """``"tokens"`` (``[S, 1 + N, D]``, current exports) or ``"cls"`` (``[S, D]``, files of older versions)."""
+        rank = len(self.session.get_outputs()[0].shape)
+        if raw is None:
+            kind = "cls"
+        else:
+            info = json.loads(raw)
+            kind = info.get("outputs")
+            if kind != "tokens":
+                raise ValueError(
+                    f"{self.path} has outputs {kind!r}, unknown to this fisher-signal version; upgrade fisher-signal"
+                )
+            if info.get("freq_patches", self.config.freq_patches) != self.config.freq_patches:
+                raise ValueError(f"{self.path}: '{OUTPUTS_KEY}' metadata disagrees with its config (freq_patches)")
+        if rank != (3 if kind == "tokens" else 2):
+            raise ValueError(f"{self.path}: output of rank {rank} does not match its metadata ({kind!r})")
+        return kind
+
+    def resolve_summary(self, summary: str | None = None) -> str:
+        """``summary`` (default: the file's ``config.summary``) validated and in canonical order; ``ValueError`` for a
+        summary other than ``"cls"`` on a file of an older version (CLS output only)."""
+        name = "+".join(parse_summary(self.config.summary if summary is None else summary))
+        if self.outputs == "cls" and name != "cls":
+            raise ValueError(
+                f"{self.path} was exported by an older fisher-signal version and holds only the CLS output, so "
+                f"summary={name!r} is unavailable (only 'cls'); re-export it with fisher.export_onnx(model, path) "
+                "or `fisher export onnx SRC DST` to get every summary"
+            )
+        return name
 
     # ------------------------------------------------------------------ shapes (embed_dim, band_width, num_bands: BandShapes)
-    def embedding_dim(self, sr: float, pool: str = "concat") -> int:
-        """Size of the last axis of :meth:`embed`'s output: ``bands·D`` for ``"concat"``, ``D`` otherwise."""
+    def embedding_dim(self, sr: float, pool: str = "concat", summary: str | None = None) -> int:
+        """Size of the last axis of :meth:`embed`'s output: ``bands·d`` for ``"concat"``, ``d`` otherwise, with ``d``
+        the width of one band's ``summary`` (default ``config.summary``; ``D`` for ``"cls"``)."""
         check_options(pool, "chunk", False, 1)
-        return self.num_bands(sr) * self.embed_dim if pool == "concat" else self.embed_dim
+        d = summary_dim(self.resolve_summary(summary), self.embed_dim, self.config.freq_patches)
+        if pool == "concat":
+            return self.num_bands(sr) * d
+        frame_params(sr)  # validates sr
+        return d
 
     # ------------------------------------------------------------------ inference
-    def __call__(self, bands: np.ndarray) -> np.ndarray:
-        """Band images ``[S, T, W]`` float32 (normalised log-magnitude, ``16 ≤ T ≤ 1024``) → CLS ``[S, D]``."""
+    def _run(self, bands: np.ndarray) -> np.ndarray:
         bands = np.asarray(bands, dtype=np.float32)
         c = self.config
         if bands.ndim != 3 or bands.shape[-1] != c.band_width or not c.patch_size <= bands.shape[1] <= c.max_frames:
@@ -88,6 +160,19 @@ class OnnxFisher(BandShapes):
                 f"expected band images [S, {c.patch_size}..{c.max_frames}, {c.band_width}], got {bands.shape}"
             )
         return self.session.run(None, {self._input: bands})[0]
+
+    def tokens(self, bands: np.ndarray) -> np.ndarray:
+        """Band images ``[S, T, W]`` float32 → last block output tokens ``[S, 1 + N, D]`` (token 0 = CLS)."""
+        if self.outputs != "tokens":
+            self.resolve_summary("mean")  # raises: an older file has no tokens
+        return self._run(bands)
+
+    def __call__(self, bands: np.ndarray, summary: str | None = None) -> np.ndarray:
+        """Band images ``[S, T, W]`` float32 (normalised log-magnitude, ``16 ≤ T ≤ 1024``) → per-band summaries
+        ``[S, d]`` (``summary`` default ``config.summary``; ``"cls"``: the CLS vectors ``[S, D]``)."""
+        name = self.resolve_summary(summary)
+        out = self._run(bands)
+        return out if self.outputs == "cls" else summarise_tokens(out, name, self.config.freq_patches)
 
     def embed(
         self,
@@ -98,6 +183,7 @@ class OnnxFisher(BandShapes):
         long: str = "chunk",
         pad_frames: bool = False,
         batch_size: int = 8,
+        summary: str | None = None,
     ) -> np.ndarray:
         """Embed clips exactly like :meth:`fisher.Fisher.embed` (numpy in → numpy out).
 
@@ -105,14 +191,20 @@ class OnnxFisher(BandShapes):
             wave: ``[N]`` (one clip), ``[B, N]`` or a list of 1-D clips of any lengths; float in [-1, 1) or
                 integer PCM. Each clip needs ≥ 16 STFT frames (0.175 s at 16 kHz).
             sr: sampling rate in Hz (a whole number; never resampled).
-            pool: ``"concat"`` (``bands·D``), ``"mean"`` (``D``) or ``"none"`` (``[bands, D]``).
+            pool: ``"concat"`` (``bands·d``), ``"mean"`` (``d``) or ``"none"`` (``[bands, d]``).
             long: ``"chunk"`` (average 1024-frame windows) or ``"truncate"`` (first window only).
             pad_frames: zero-pad each window to 1024 frames (RMIS recipe).
             batch_size: windows per ONNX Runtime call (memory knob; results do not depend on it).
+            summary: per-band summary as in :meth:`fisher.Fisher.embed` (``"cls"``, ``"mean"``, ``"freq"`` or a
+                ``+``-joined combination; default the exported model's ``config.summary``). Files of older
+                versions support ``"cls"`` only (``ValueError`` otherwise: re-export).
         Returns:
-            float32 ``[dim]`` for one clip, ``[B, dim]`` for a batch (``[.., bands, D]`` for ``pool="none"``).
+            float32 ``[dim]`` for one clip, ``[B, dim]`` for a batch (``[.., bands, d]`` for ``pool="none"``; ``dim``
+            = ``embedding_dim(sr, pool, summary)``).
         """
         check_options(pool, long, pad_frames, batch_size)
+        name = self.resolve_summary(summary)
+        d = summary_dim(name, self.embed_dim, self.config.freq_patches)
         sr = check_sr(sr)
         batch = as_arrays(wave)
         c = self.config
@@ -123,13 +215,13 @@ class OnnxFisher(BandShapes):
             groups[spec.shape[0]].append((i, spec))
             n_windows[i] += 1
 
-        sums = np.zeros((len(batch.clips), nb, c.embed_dim), dtype=np.float64)
+        sums = np.zeros((len(batch.clips), nb, d), dtype=np.float64)
         for items in groups.values():
             for s in range(0, len(items), batch_size):
                 chunk = items[s : s + batch_size]
                 bands = np.concatenate([split_bands_np(spec, c.band_width) for _, spec in chunk])
-                cls = self(bands).reshape(len(chunk), nb, c.embed_dim)
-                for (i, _), vec in zip(chunk, cls):
+                vecs = self(bands, name).reshape(len(chunk), nb, d)
+                for (i, _), vec in zip(chunk, vecs):
                     sums[i] += vec
         per_band = (sums / np.asarray(n_windows, dtype=np.float64)[:, None, None]).astype(np.float32)
         out = pool_bands_np(per_band, pool)
@@ -159,4 +251,7 @@ class OnnxFisher(BandShapes):
 
     def __repr__(self) -> str:
         c = self.config
-        return f"OnnxFisher({str(self.path)!r}, embed_dim={c.embed_dim}, depth={c.depth}, band_width={c.band_width})"
+        return (
+            f"OnnxFisher({str(self.path)!r}, embed_dim={c.embed_dim}, depth={c.depth}, band_width={c.band_width}, "
+            f"summary={c.summary!r}, outputs={self.outputs!r})"
+        )

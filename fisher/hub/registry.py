@@ -83,7 +83,8 @@ DEMO_DESCRIPTION = (
     "bearing recordings (DE and FE channels, 12/48 kHz, 6 min each channel), 31 DCASE 2020 machine-ID-00 clips "
     "(16 kHz, 5 min). Config: configs/pretrain/demo-cpu.yaml (copied next to the weights as "
     "pretrain_config.json). Every evaluated signal of benchmarks/pretrain_effect.py was seen unlabelled during "
-    "pretraining; see docs/pretraining.md for its k-NN results and the clean variant."
+    "pretraining; see docs/pretraining.md for its k-NN results and the clean variant. Default per-band summary: "
+    f"{DEMO_CONFIG.summary!r} (the CLS output, as in the paper; embed(..., summary=...) chooses another)."
 )
 
 # Pinned revisions: the commits of the official repos known to this project (FISHER-mini: none known, unpinned).

@@ -30,7 +30,8 @@ __all__ = ["WindowEncoder", "embed", "pool_bands"]
 
 
 class WindowEncoder:
-    """Turns centred sample windows into per-band CLS vectors ``[nb, D]`` with one model copy and precision."""
+    """Turns centred sample windows into per-band summaries ``[nb, d]`` (``summary``, default ``config.summary``;
+    CLS vectors ``[nb, D]`` for ``"cls"``) with one model copy and precision."""
 
     def __init__(
         self,
@@ -49,7 +50,7 @@ class WindowEncoder:
         self.n_fft, self.hop = frame_params(sr, self.cfg.win_ms, self.cfg.hop_ms)
         self.num_bands = model.num_bands(sr)
         self.pad_frames = pad_frames
-        self.summary = self.cfg.summary if summary is None else summary
+        self.summary = "+".join(parse_summary(self.cfg.summary if summary is None else summary))
         self.dim = summary_dim(self.summary, self.cfg.embed_dim, self.cfg.freq_patches)
         param = next(model.parameters())
         self.device = check_device(device) if device is not None else param.device
@@ -80,7 +81,7 @@ class WindowEncoder:
         width of the summary, ``D`` for ``"cls"``)."""
         bands = torch.cat([split_bands(s, self.cfg.band_width) for s in specs])
         bands = bands.to(device=self.device, dtype=self.dtype)
-        out = self.runner(bands) if self.summary == "cls" else self.runner(bands, self.summary)
+        out = self.runner(bands, self.summary)  # explicit: "cls" must not fall back to a non-cls config default
         return out.float().cpu().reshape(len(specs), self.num_bands, self.dim)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from fisher.inference.embed import WindowEncoder, pool_bands
-from fisher.model.framing import check_min_length, check_options, window_spans
+from fisher.model.framing import check_min_length, check_options, parse_summary, window_spans
 from fisher.signals.checks import first_non_finite
 from fisher.signals.reader import SignalFile
 
@@ -89,7 +89,8 @@ class FileEmbedding:
     """Per-window and pooled embeddings of one channel of a recording.
 
     Attributes:
-        windows: ``[W, dim]`` float32 (``[W, bands, D]`` for ``pool="none"``), one row per 1024-frame window.
+        windows: ``[W, dim]`` float32 (``[W, bands, d]`` for ``pool="none"``, ``d`` the width of one band's
+            summary), one row per 1024-frame window.
         times: ``[W, 2]`` float64 start / end of each window in seconds.
         embedding: mean over windows, ``[dim]`` — equals ``Fisher.embed(recording, sr)``.
         sr: sampling rate in Hz. path / channel: the source.
@@ -104,10 +105,16 @@ class FileEmbedding:
 
 
 def _iter_reader(
-    model: torch.nn.Module, reader: SignalReader, pool: str, batch_size: int, precision: str, device: Any
+    model: torch.nn.Module,
+    reader: SignalReader,
+    pool: str,
+    batch_size: int,
+    precision: str,
+    device: Any,
+    summary: str | None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     cfg = model.config
-    encoder = WindowEncoder(model, reader.sr, precision=precision, device=device)
+    encoder = WindowEncoder(model, reader.sr, precision=precision, device=device, summary=summary)
     check_min_length(reader.n_samples, reader.sr, cfg.win_ms, cfg.hop_ms, where=reader.path.name)
     dc = torch.tensor(reader.mean(), dtype=torch.float32)
     spans = window_spans(reader.n_samples, encoder.n_fft, encoder.hop, cfg.max_frames)
@@ -126,10 +133,18 @@ def _iter_reader(
 
 @contextmanager
 def _open_reader(
-    path: str | Path, channel: int | str, key: str | None, sr: float | None, pool: str, batch_size: int
+    path: str | Path,
+    channel: int | str,
+    key: str | None,
+    sr: float | None,
+    pool: str,
+    batch_size: int,
+    summary: str | None,
 ) -> Iterator[SignalReader]:
     """Check the options of :func:`iter_file_windows` / :func:`embed_file`, then open the reader (closed on exit)."""
     check_options(pool, "chunk", False, batch_size)
+    if summary is not None:
+        parse_summary(summary)
     reader = SignalReader(path, channel=channel, key=key, sr=sr)
     try:
         yield reader
@@ -148,14 +163,16 @@ def iter_file_windows(
     batch_size: int = 8,
     precision: str = "fp32",
     device: Any = None,
+    summary: str | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(times [w, 2] in s, embeddings [w, dim])`` for consecutive batches of windows of a recording.
 
     Arguments as :class:`SignalReader` (``channel``, ``key``, ``sr``) and :meth:`Fisher.embed` (``pool``,
-    ``batch_size`` = windows per forward pass and per read block, ``precision``, ``device``).
+    ``batch_size`` = windows per forward pass and per read block, ``precision``, ``device``, ``summary`` = per-band
+    summary, default ``model.config.summary``).
     """
-    with _open_reader(path, channel, key, sr, pool, batch_size) as reader:
-        yield from _iter_reader(model, reader, pool, batch_size, precision, device)
+    with _open_reader(path, channel, key, sr, pool, batch_size, summary) as reader:
+        yield from _iter_reader(model, reader, pool, batch_size, precision, device, summary)
 
 
 def embed_file(
@@ -169,10 +186,15 @@ def embed_file(
     batch_size: int = 8,
     precision: str = "fp32",
     device: Any = None,
+    summary: str | None = None,
 ) -> FileEmbedding:
-    """Embed a whole recording window by window (bounded memory); see :func:`iter_file_windows`."""
-    with _open_reader(path, channel, key, sr, pool, batch_size) as reader:
-        parts = list(_iter_reader(model, reader, pool, batch_size, precision, device))
+    """Embed a whole recording window by window (bounded memory); see :func:`iter_file_windows`.
+
+    ``summary`` (default ``model.config.summary``) is the per-band summary of :meth:`Fisher.embed`; the pooled
+    ``embedding`` equals ``embed(recording, sr, summary=summary)``.
+    """
+    with _open_reader(path, channel, key, sr, pool, batch_size, summary) as reader:
+        parts = list(_iter_reader(model, reader, pool, batch_size, precision, device, summary))
     windows = np.concatenate([w for _, w in parts])
     mean = windows.astype(np.float64).mean(axis=0).astype(np.float32)
     return FileEmbedding(

@@ -84,7 +84,7 @@ class FisherConfig:
             raise ValueError(f"band_width {self.band_width} is narrower than one patch ({self.patch_size} bins)")
         if self.max_frames < self.patch_size:
             raise ValueError(f"max_frames {self.max_frames} is shorter than one patch ({self.patch_size} frames)")
-        parse_summary(self.summary)
+        self.summary = "+".join(parse_summary(self.summary))  # canonical order: "mean+cls" -> "cls+mean"
         if self.mlp_ratio <= 0 or self.norm_eps <= 0 or self.spec_std <= 0 or self.spec_std_coeff <= 0:
             raise ValueError("mlp_ratio, norm_eps, spec_std and spec_std_coeff must be positive")
 

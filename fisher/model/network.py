@@ -133,7 +133,9 @@ class Fisher(BandShapes, nn.Module):
         t = bands.shape[1]
         if not self.config.patch_size <= t <= self.config.max_frames:
             raise ValueError(f"band images need {self.config.patch_size}..{self.config.max_frames} frames, got {t}")
-        return self.summarise(self.encode_tokens(self.patch_tokens(bands)), summary or self.config.summary)
+        return self.summarise(
+            self.encode_tokens(self.patch_tokens(bands)), self.config.summary if summary is None else summary
+        )
 
     # ------------------------------------------------------------------ public API
     # The embedding recipe is declared once, in fisher.inference; these are the same functions bound as methods.

@@ -1,7 +1,8 @@
 """CI, torch-free side: run in a venv with only numpy, scipy, soundfile, onnxruntime (+ the fisher wheel, no deps).
 
 Usage: ``python check_torch_free.py DIR`` where DIR comes from ``make_reference.py``. Asserts that torch is not
-installed, that ``OnnxFisher`` reproduces the torch features within 1e-4, and that torch was never imported.
+installed, that ``OnnxFisher`` reproduces the torch features within 1e-4 (default CLS, ``pool="none"`` and
+``summary="cls+mean"``, computed from the exported tokens), and that torch was never imported.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def main(folder: Path) -> int:
             for key, kwargs in (
                 (f"feat__{scale}__{cid}", {}),
                 (f"feat_none__{scale}__{cid}", {"pool": "none", "pad_frames": True}),
+                (f"feat_clsmean__{scale}__{cid}", {"summary": "cls+mean"}),  # summaries from the exported tokens
             ):
                 out = model.embed(wave, sr, **kwargs)
                 diff = float(np.abs(out - ref[key]).max()) if out.shape == ref[key].shape else float("inf")

@@ -1,8 +1,9 @@
 """CI, torch side: export the official-format fixture models to ONNX and save reference features from Fisher.embed.
 
 Usage: ``python tests/torch_free/make_reference.py OUT_DIR`` → ``OUT_DIR/{tiny,small}.onnx`` and
-``OUT_DIR/reference.npz`` (waveforms, rates and ``Fisher.embed`` features). ``check_torch_free.py`` then runs in a
-venv without torch and compares. Reads the parity fixtures from ``$FISHER_SHARED/fixtures/fisher_official``.
+``OUT_DIR/reference.npz`` (waveforms, rates and ``Fisher.embed`` features: default, ``pool="none"`` with padding,
+``summary="cls+mean"``). ``check_torch_free.py`` then runs in a venv without torch and compares. Reads the parity
+fixtures from ``$FISHER_SHARED/fixtures/fisher_official``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main(out: Path) -> None:
             wave, sr = arrays[f"wave__{cid}"], int(arrays[f"sr__{cid}"])
             arrays[f"feat__{scale}__{cid}"] = model.embed(wave, sr)
             arrays[f"feat_none__{scale}__{cid}"] = model.embed(wave, sr, pool="none", pad_frames=True)
+            arrays[f"feat_clsmean__{scale}__{cid}"] = model.embed(wave, sr, summary="cls+mean")
     np.savez(out / "reference.npz", **arrays)
     print(f"wrote {out}: {len(CLIPS)} clips x 2 models")
 
