@@ -38,7 +38,7 @@ class ModelSection:
     overrides: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
     init_std: float | None = 0.02  # EAT: Linear weights N(0, 0.02), biases 0; None = ours (xavier)
-    cls_init_std: float = 1.0  # EAT: the CLS token ~ N(0, 1) (init_extra_token_zero=False)
+    cls_init_std: float = 1.0  # EAT: the CLS token ~ N(0, 1) (init_extra_token_zero=False; also our 0.2 behaviour)
 
     def fisher_config(self) -> FisherConfig:
         if self.preset is None:

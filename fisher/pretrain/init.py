@@ -34,7 +34,7 @@ def init_pretraining_weights(
                 m.bias.zero_()
     for m in module.modules():
         cls = getattr(m, "cls_token", None)
-        if isinstance(cls, nn.Parameter):
+        if isinstance(cls, nn.Parameter) and cls_std != 1.0:  # 1.0: Fisher's own N(0, 1) init is kept (no draw)
             cls.normal_(0.0, cls_std, generator=generator)
 
 

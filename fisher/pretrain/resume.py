@@ -40,7 +40,7 @@ LEGACY_VALUES: dict[str, Any] = {
     "loss.cls_head": "none",
     "data.gain_db": 0.0,
     "optim.cls_weight_decay": False,
-    "model.cls_init_std": None,  # = model.init_std before 0.3 (only the initialisation, filled in below)
+    "model.cls_init_std": 1.0,  # before 0.3 the CLS kept the module's own N(0, 1) init
 }
 
 
@@ -64,7 +64,7 @@ def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[s
     a, b = _flatten(saved), _flatten(current)
     for key, value in LEGACY_VALUES.items():
         if key not in a and b:
-            a[key] = a.get("model.init_std") if key == "model.cls_init_std" else value
+            a[key] = value
     keys = sorted((set(a) | set(b)) - RESUME_MAY_CHANGE)
     return [k for k in keys if a.get(k, "<missing>") != b.get(k, "<missing>")]
 
