@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,22 @@ def run_python(code: str, *, cwd: Path) -> subprocess.CompletedProcess:
     """Run ``python -c code`` in a fresh interpreter with this checkout first on ``PYTHONPATH`` (text output)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, cwd=cwd)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int, what: str) -> Iterator[None]:
+    """Raise ``TimeoutError("<what> exceeded <seconds> s")`` in the main thread if the body runs longer (SIGALRM)."""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"{what} exceeded {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def shared_dir() -> Path | None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import time_limit
 
 from fisher.cli import build_parser, main
 from fisher.cli import limits as L
@@ -26,14 +26,8 @@ FAST = ["--random-init", "--rates", "16000", "--clips", "2", "--seconds", "0.5"]
 
 @pytest.fixture(autouse=True)
 def _time_limit():
-    def expired(signum, frame):
-        raise TimeoutError("hostile CLI case took longer than 30 s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with time_limit(30, "hostile CLI case"):
+        yield
 
 
 def run_cli(capsys, argv: list[str]) -> tuple[int, str, str]:

@@ -10,7 +10,6 @@ named type whose message names the problem. Case ids start with the expected out
 from __future__ import annotations
 
 import logging
-import signal
 import warnings
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from conftest import time_limit
 
 from fisher import Fisher, FisherConfig
 from fisher.eval.baseline import LogSTFT
@@ -54,15 +54,8 @@ def onnx_model(model, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _time_limit(model, onnx_model):
     """Fail any case whose own work runs longer than 20 s (the shared models are built before the clock starts)."""
-
-    def expire(signum, frame):
-        raise TimeoutError("hostile-input case exceeded 20 s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with time_limit(20, "hostile-input case"):
+        yield
 
 
 def _entry(name: str, model, request):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import warnings
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from conftest import time_limit
 
 from fisher_asd import Detector
 from fisher_asd.cli import main
@@ -33,15 +33,8 @@ FAST = {"epochs": 1, "batch_size": 8, "early_stop": None}
 @pytest.fixture(autouse=True)
 def _time_limit():
     """Fail any case that runs longer than 20 s."""
-
-    def _raise(signum, frame):
-        raise TimeoutError("hostile-input case exceeded 20 s")
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+    with time_limit(20, "hostile-input case"):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -72,13 +72,6 @@ def band_targets(patch_target: torch.Tensor, valid: torch.Tensor | None = None) 
     return (patch_target * w).sum(dim=1) / w.sum(dim=1).clamp_min(1.0)
 
 
-def _token_mean(f: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
-    if valid is None:
-        return f.mean(dim=1)
-    w = valid.to(f.dtype).unsqueeze(-1)
-    return (f * w).sum(dim=1) / w.sum(dim=1).clamp_min(1.0)
-
-
 def layer_mean_targets(
     layer_ffn: list[torch.Tensor],
     top_k: int | None = None,
@@ -93,5 +86,5 @@ def layer_mean_targets(
     k = len(layer_ffn) if top_k is None else top_k
     if not 1 <= k <= len(layer_ffn):
         raise ValueError(f"top_k must be in 1..{len(layer_ffn)}, got {top_k}")
-    y = torch.stack([_token_mean(f.float(), valid) for f in layer_ffn[-k:]]).mean(dim=0)
+    y = torch.stack([band_targets(f.float(), valid) for f in layer_ffn[-k:]]).mean(dim=0)  # token means
     return F.layer_norm(y, y.shape[-1:]) if layer_norm else y
