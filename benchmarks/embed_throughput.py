@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from fisher import Fisher, FisherConfig, OnnxFisher, export_onnx, inference_capabilities
-from fisher.model.framing import frame_params, num_bands, num_frames
+from fisher.recipe.framing import frame_params, num_bands, num_frames
 
 KINDS = {
     "native": {},

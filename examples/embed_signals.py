@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from fisher.cli.demo import load_model
+from fisher.demo.command import load_model
 
 
 def shared_data() -> Path:

@@ -11,8 +11,8 @@ Torch-free deployment::
     fisher.export_onnx(model, "fisher-small.onnx")     # needs torch
     emb = fisher.OnnxFisher("fisher-small.onnx").embed(wave, sr=16000)   # numpy + scipy + onnxruntime only
 
-Data flow: waveform → :mod:`fisher.model.bands` (STFT sub-bands) → :mod:`fisher.model.network` (ViT per band)
-→ :mod:`fisher.inference.embed` (windows, batching, pooling).
+Data flow: waveform → :mod:`fisher.recipe` (framing, windows, batching, pooling; torch-free) →
+:mod:`fisher.model` (STFT sub-bands, ViT per band; ``Fisher.embed``). Layers: ``docs/architecture.md``.
 
 Public names are imported lazily (PEP 562), so ``import fisher`` does not import torch; torch is loaded on first use
 of a name that needs it (``fisher.Fisher``, ``fisher.spectrogram``, ``fisher.export_onnx`` …).
@@ -24,20 +24,20 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from fisher.version import __version__
 
 # public name -> defining module
 _LAZY = {
     "Fisher": "fisher.model.network",
     "split_bands": "fisher.model.bands",
-    "FisherConfig": "fisher.model.config",
+    "FisherConfig": "fisher.recipe.fisher_config",
     "PretrainedRecord": "fisher.hub.registry",
     "list_models": "fisher.hub.registry",
-    "frame_params": "fisher.model.framing",
-    "min_samples": "fisher.model.framing",
-    "num_bands": "fisher.model.framing",
+    "frame_params": "fisher.recipe.framing",
+    "min_samples": "fisher.recipe.framing",
+    "num_bands": "fisher.recipe.framing",
     "spectrogram": "fisher.model.bands",
-    "inference_capabilities": "fisher.inference.capabilities",
+    "inference_capabilities": "fisher.compute.capabilities",
     "export_onnx": "fisher.deploy.export",
     "OnnxFisher": "fisher.deploy.runtime",
 }
@@ -62,10 +62,10 @@ if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
     from fisher.deploy.export import export_onnx
     from fisher.deploy.runtime import OnnxFisher
     from fisher.hub.registry import PretrainedRecord, list_models
-    from fisher.inference.capabilities import inference_capabilities
+    from fisher.compute.capabilities import inference_capabilities
     from fisher.model.bands import spectrogram, split_bands
-    from fisher.model.config import FisherConfig
-    from fisher.model.framing import frame_params, min_samples, num_bands
+    from fisher.recipe.fisher_config import FisherConfig
+    from fisher.recipe.framing import frame_params, min_samples, num_bands
     from fisher.model.network import Fisher
 
 

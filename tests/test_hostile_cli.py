@@ -18,7 +18,7 @@ import soundfile as sf
 from conftest import time_limit
 
 from fisher.cli import build_parser, main
-from fisher.cli import limits as L
+from fisher.clikit import limits as L
 from fisher.signals.synth import bearing_signal
 
 FAST = ["--random-init", "--rates", "16000", "--clips", "2", "--seconds", "0.5"]

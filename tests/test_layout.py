@@ -92,11 +92,8 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_graph_sees_deferred_and_relative_imports():
     graph = import_graph()
-    # deferred (function-level) import: Fisher.embed imports the embedding recipe when called
-    assert (
-        "fisher.inference.embed" in graph["fisher.model.network"]
-        or "fisher.model.network" in graph["fisher.inference.embed"]
-    )
+    # deferred (function-level) import: Fisher.from_pretrained imports the checkpoint reader when called
+    assert "fisher.hub.checkpoint" in graph["fisher.model.network"]
     # relative import inside fisher_asd.detector
     assert "fisher_asd.detector.config" in graph["fisher_asd.detector.presets"]
 
@@ -122,7 +119,7 @@ def test_types_import_without_torch():
         "import sys; sys.modules['torch'] = None\n"  # any `import torch` now raises ImportError
         "import fisher.types as t\n"
         "assert set(t.__all__) == {'ArrayLike', 'PathLike', 'SampleRate', 'WaveLike'}\n"
-        "import fisher.signals.checks, fisher.model.framing\n"
+        "import fisher.signals.checks, fisher.recipe.framing\n"
         "print('ok')\n"
     )
     run = run_python(code, cwd=ROOT.parent)

@@ -13,7 +13,7 @@ import torch
 
 from fisher import Fisher, FisherConfig
 from fisher.eval.encoders import FisherEncoder
-from fisher.model.framing import SUMMARY_PARTS, parse_summary, summary_dim
+from fisher.recipe.framing import SUMMARY_PARTS, parse_summary, summary_dim
 
 D, FP, NB = 192, 6, 2  # tiny: width 192, 100-bin bands = 6 frequency patches, 2 bands at 16 kHz
 WIDTH = {"cls": D, "mean": D, "freq": FP * D}

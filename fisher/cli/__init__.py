@@ -10,12 +10,16 @@ import argparse
 import importlib
 import sys
 
+from fisher.clikit.runner import USER_ERRORS, run_parser
+
+__all__ = ["COMMANDS", "USER_ERRORS", "build_parser", "main", "run_parser"]
+
 # Modules under fisher.cli that provide sub-commands, in help order.
 COMMANDS = ["demo", "convert", "export", "models", "dcase_eval", "rmis", "pretrain"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fisher import __version__
+    from fisher.version import __version__
 
     parser = argparse.ArgumentParser(prog="fisher", description="FISHER industrial-signal encoder and evaluation tools")
     parser.add_argument("--version", action="version", version=f"fisher-signal {__version__}")
@@ -23,24 +27,6 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         importlib.import_module(f"fisher.cli.{name}").register(sub)
     return parser
-
-
-# Errors that mean "bad input or state" and are shown as one line instead of a traceback.
-USER_ERRORS = (ValueError, TypeError, KeyError, OSError, RuntimeError)
-
-
-def run_parser(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
-    """Parse ``argv``, run the chosen sub-command's ``func`` and turn user errors into exit code 1."""
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 2
-    try:
-        return int(args.func(args) or 0)
-    except USER_ERRORS as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"{parser.prog} {args.command}: error: {message}", file=sys.stderr)
-        return 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fisher.cli.outputs import check_output_dir
+    from fisher.clikit.outputs import check_output_dir
     from fisher.model.network import Fisher
 
     check_output_dir(args.dst, "DST_DIR")

@@ -9,7 +9,7 @@ import math
 import sys
 from typing import Any
 
-from fisher.cli.limits import bounded_float, year_arg
+from fisher.clikit.limits import bounded_float, year_arg
 
 __all__ = ["json_safe", "register", "run"]
 

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from fisher.cli.outputs import check_output_file
+    from fisher.clikit.outputs import check_output_file
     from fisher.deploy.export import export_onnx
     from fisher.model.network import Fisher
 

@@ -10,7 +10,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from fisher.cli.limits import (
+from fisher.clikit.limits import (
     MAX_K,
     MAX_RATE,
     MAX_RUNS,
@@ -116,7 +116,7 @@ def _emit(args: argparse.Namespace, report: AdReport | FdReport, text: str) -> i
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Every output path of ``fisher rmis`` is writable, checked before any clip is embedded."""
-    from fisher.cli.outputs import check_output_dir, check_output_file
+    from fisher.clikit.outputs import check_output_dir, check_output_file
 
     if args.out:
         check_output_file(args.out, "--out")

@@ -22,7 +22,7 @@ import numpy as np
 
 from fisher.eval.metrics import roc_auc, roc_curve
 from fisher.model.bands import spectrogram
-from fisher.model.framing import frame_params
+from fisher.recipe.framing import frame_params
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

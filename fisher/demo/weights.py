@@ -43,7 +43,7 @@ def registry_names() -> list[str]:
 def _random(name: str, reason: str) -> DemoWeights:
     import torch
 
-    from fisher.model.config import PRESETS, FisherConfig
+    from fisher.recipe.fisher_config import PRESETS, FisherConfig
     from fisher.model.network import Fisher
 
     scale = name if name in PRESETS else "tiny"

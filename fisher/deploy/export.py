@@ -7,7 +7,7 @@ computes the summary in numpy exactly like :meth:`fisher.Fisher.summarise`.
 The graph holds only the encoder (patch conv, positional code, CLS, LayerNorm, blocks); the waveform front end
 (validation, windows, STFT, band split, pooling) is done outside the graph by :class:`fisher.deploy.runtime.OnnxFisher`
 in numpy, so the exported file plus numpy/scipy/onnxruntime is a complete torch-free runtime. ``S`` (band sequences)
-and ``T`` (frames, 16…1024) are dynamic axes. The model's :class:`~fisher.model.config.FisherConfig` is stored in the ONNX
+and ``T`` (frames, 16…1024) are dynamic axes. The model's :class:`~fisher.recipe.fisher_config.FisherConfig` is stored in the ONNX
 metadata (key ``fisher_config``) so that the runtime knows the STFT, band width, normalisation and default summary;
 key ``fisher_outputs`` (JSON ``{"outputs": "tokens", "freq_patches": Fp, ...}``) describes the output. Files exported
 before that key existed return the CLS vectors ``[S, D]`` only (they still load, for ``summary="cls"`` only).

@@ -2,8 +2,8 @@
 
 Needs only numpy, scipy, soundfile and onnxruntime (``pip install "fisher-signal[onnx]"``; torch is not imported).
 The file comes from :func:`fisher.export_onnx` / ``fisher export onnx``. ``OnnxFisher.embed`` has the same contract
-as ``Fisher.embed`` — same input validation (:mod:`fisher.signals.checks`, :mod:`fisher.model.framing`), same windows, DC
-removal, batching and pooling — with the spectrogram computed by :mod:`fisher.deploy.spectrogram`. The graph returns
+as ``Fisher.embed`` — the same recipe (:mod:`fisher.recipe.plan`: validation, windows, DC removal, batching, pooling)
+with this module's :class:`OnnxBackend` (spectrogram by :mod:`fisher.deploy.spectrogram`, bands by ONNX Runtime). The graph returns
 the last block's output tokens; the per-band ``summary`` (``"cls"``, ``"mean"``, ``"freq"``, ``"cls+mean"`` …) is
 computed from them in numpy (:func:`summarise_tokens`, the numpy twin of :meth:`fisher.Fisher.summarise`). Features
 agree with ``Fisher.embed`` within 1e-4 (tests/test_onnx.py).
@@ -16,27 +16,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fisher.deploy.spectrogram import log_spectrogram_np, pool_bands_np, split_bands_np
-from fisher.model.config import FisherConfig
-from fisher.model.framing import (
-    BandShapes,
-    check_min_length,
-    check_options,
-    frame_params,
-    parse_summary,
-    summary_dim,
-    window_spans,
-)
-from fisher.signals.checks import as_arrays, check_sr
+from fisher.deploy.spectrogram import log_spectrogram_np, split_bands_np
+from fisher.recipe.fisher_config import FisherConfig
+from fisher.recipe.framing import BandShapes, check_options, frame_params, parse_summary, summary_dim
+from fisher.recipe.plan import EmbeddingRecipe, embed_clips
+from fisher.recipe.streaming import FileEmbedding, embed_reader, open_reader
+from fisher.signals.checks import as_arrays
 
-__all__ = ["OnnxFisher", "summarise_tokens"]
+__all__ = ["OnnxBackend", "OnnxFisher", "summarise_tokens"]
 
 METADATA_KEY = "fisher_config"  # same as fisher.deploy.export.METADATA_KEY (that module imports torch)
 OUTPUTS_KEY = "fisher_outputs"  # fisher.deploy.export.OUTPUTS_KEY; absent in older files (CLS output only)
@@ -63,6 +56,31 @@ def summarise_tokens(tokens: np.ndarray, summary: str, freq_patches: int) -> np.
             grid = patches.reshape(s, n // freq_patches, freq_patches, d)  # time-major patch order
             pieces.append(grid.mean(axis=1).reshape(s, freq_patches * d))
     return np.concatenate(pieces, axis=-1).astype(np.float32, copy=False)
+
+
+class OnnxBackend:
+    """The ONNX Runtime backend of the recipe (:class:`fisher.recipe.plan.BandBackend`), numpy only."""
+
+    def __init__(self, model: OnnxFisher, recipe: EmbeddingRecipe) -> None:
+        self.model, self.recipe, self.cfg = model, recipe, model.config
+
+    def centre(self, clip: np.ndarray, stop: int) -> np.ndarray:
+        """``clip[:stop]`` minus the clip's float32 mean (per-clip DC removal)."""
+        return clip[:stop] - clip.mean(dtype=np.float32)
+
+    def spectrogram(self, window: np.ndarray) -> np.ndarray:
+        """Centred samples → normalised ``[T_w, F]`` float32 (time-padded to max_frames if the recipe asks)."""
+        c, r = self.cfg, self.recipe
+        spec = log_spectrogram_np(window, r.n_fft, r.hop, mean=c.spec_mean, std=c.spec_std, std_coeff=c.spec_std_coeff)
+        if r.pad_frames and spec.shape[0] < c.max_frames:
+            spec = np.pad(spec, ((0, c.max_frames - spec.shape[0]), (0, 0)))
+        return spec
+
+    def encode(self, specs: list[np.ndarray]) -> np.ndarray:
+        """Equal-length window spectrograms → ``[len(specs), bands, d]`` float32."""
+        bands = np.concatenate([split_bands_np(spec, self.cfg.band_width) for spec in specs])
+        out = self.model(bands, self.recipe.summary)
+        return out.reshape(len(specs), self.recipe.bands, self.recipe.band_dim)
 
 
 def _import_ort() -> Any:
@@ -202,52 +220,47 @@ class OnnxFisher(BandShapes):
             float32 ``[dim]`` for one clip, ``[B, dim]`` for a batch (``[.., bands, d]`` for ``pool="none"``; ``dim``
             = ``embedding_dim(sr, pool, summary)``).
         """
-        check_options(pool, long, pad_frames, batch_size)
-        name = self.resolve_summary(summary)
-        d = summary_dim(name, self.embed_dim, self.config.freq_patches)
-        sr = check_sr(sr)
+        self.resolve_summary(summary)  # older files: "cls" only
+        recipe = EmbeddingRecipe.build(
+            self.config, sr, pool=pool, long=long, pad_frames=pad_frames, batch_size=batch_size, summary=summary
+        )
         batch = as_arrays(wave)
-        c = self.config
-        nb = self.num_bands(sr)
-        groups: dict[int, list[tuple[int, np.ndarray]]] = defaultdict(list)
-        n_windows = [0] * len(batch.clips)
-        for i, spec in self.window_spectrograms(batch.clips, sr, long=long, pad_frames=pad_frames, single=batch.single):
-            groups[spec.shape[0]].append((i, spec))
-            n_windows[i] += 1
-
-        sums = np.zeros((len(batch.clips), nb, d), dtype=np.float64)
-        for items in groups.values():
-            for s in range(0, len(items), batch_size):
-                chunk = items[s : s + batch_size]
-                bands = np.concatenate([split_bands_np(spec, c.band_width) for _, spec in chunk])
-                vecs = self(bands, name).reshape(len(chunk), nb, d)
-                for (i, _), vec in zip(chunk, vecs):
-                    sums[i] += vec
-        per_band = (sums / np.asarray(n_windows, dtype=np.float64)[:, None, None]).astype(np.float32)
-        out = pool_bands_np(per_band, pool)
+        out = embed_clips(recipe, OnnxBackend(self, recipe), batch.clips, single=batch.single)
         return out[0] if batch.single else out
+
+    def embed_file(
+        self,
+        path: str | Path,
+        *,
+        channel: int | str = 0,
+        key: str | None = None,
+        sr: float | None = None,
+        pool: str = "concat",
+        batch_size: int = 8,
+        summary: str | None = None,
+    ) -> FileEmbedding:
+        """A whole recording window by window in bounded memory, exactly like :meth:`fisher.Fisher.embed_file`."""
+        check_options(pool, "chunk", False, batch_size)
+        self.resolve_summary(summary)
+        with open_reader(path, channel=channel, key=key, sr=sr) as reader:
+            recipe = EmbeddingRecipe.build(self.config, reader.sr, pool=pool, batch_size=batch_size, summary=summary)
+            return embed_reader(recipe, OnnxBackend(self, recipe), reader, path)
 
     def window_spectrograms(
         self, clips: list[np.ndarray], sr: float, *, long: str = "chunk", pad_frames: bool = False, single: bool = False
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(clip index, [T_w, F] normalised spectrogram)`` for every analysis window of validated clips.
 
-        The front end of :meth:`embed` (per-clip DC removal, 1024-frame windows, optional time padding); also
-        the source of calibration data for :func:`fisher.deploy.quantize.quantize_onnx_int8`.
+        The front end of :meth:`embed` (per-clip DC removal, 1024-frame windows, optional time padding; grouped by
+        length as :meth:`embed` batches them); also the calibration data of
+        :func:`fisher.deploy.quantize.quantize_onnx_int8`.
         """
-        c = self.config
-        n_fft, hop = frame_params(sr, c.win_ms, c.hop_ms)
-        for i, clip in enumerate(clips):
-            check_min_length(clip.size, sr, c.win_ms, c.hop_ms, where="waveform" if single else f"clip {i}")
-            spans = window_spans(clip.size, n_fft, hop, c.max_frames, long)
-            centred = clip[: spans[-1][1]] - clip.mean(dtype=np.float32)  # per-clip DC removal over the whole clip
-            for start, stop in spans:
-                spec = log_spectrogram_np(
-                    centred[start:stop], n_fft, hop, mean=c.spec_mean, std=c.spec_std, std_coeff=c.spec_std_coeff
-                )
-                if pad_frames and spec.shape[0] < c.max_frames:
-                    spec = np.pad(spec, ((0, c.max_frames - spec.shape[0]), (0, 0)))
-                yield i, spec
+        recipe = EmbeddingRecipe.build(self.config, sr, long=long, pad_frames=pad_frames, summary="cls")
+        backend = OnnxBackend(self, recipe)
+        jobs, _ = window_jobs(recipe, backend, clips, single)
+        for chunk in jobs:
+            for i, centred, start, stop in chunk:
+                yield i, backend.spectrogram(centred[start:stop])
 
     def __repr__(self) -> str:
         c = self.config

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft as sp_fft
 
-from fisher.model.config import SPEC_MEAN, SPEC_STD, SPEC_STD_COEFF
+from fisher.recipe.fisher_config import SPEC_MEAN, SPEC_STD, SPEC_STD_COEFF
+from fisher.recipe.plan import pool_bands
 
 __all__ = ["hann_periodic", "log_spectrogram_np", "pool_bands_np", "split_bands_np"]
 
@@ -60,10 +61,4 @@ def split_bands_np(spec: np.ndarray, band_width: int) -> np.ndarray:
     return np.ascontiguousarray(spec[:, : nb * band_width].reshape(t, nb, band_width).transpose(1, 0, 2))
 
 
-def pool_bands_np(per_band: np.ndarray, pool: str) -> np.ndarray:
-    """``[..., nb, D]`` → ``[..., nb·D]`` (concat), ``[..., D]`` (mean) or unchanged (none)."""
-    if pool == "concat":
-        return per_band.reshape(*per_band.shape[:-2], -1)
-    if pool == "mean":
-        return per_band.mean(axis=-2)
-    return per_band
+pool_bands_np = pool_bands  # the recipe's pooling (one implementation for every backend)

@@ -29,7 +29,7 @@ Written once here: :class:`FisherEncoder` (FISHER with an embedding recipe) — 
   for smoke tests and as a no-pretraining reference;
 * a FISHER name / hub id / directory / ``.pt`` file (:meth:`fisher.Fisher.from_pretrained`);
 * any FISHER spec above with ``@bf16`` / ``@int8`` appended: the same model at reduced inference precision
-  (:mod:`fisher.inference.precision`), e.g. ``"random-tiny@bf16"``;
+  (:mod:`fisher.compute.precision`), e.g. ``"random-tiny@bf16"``;
 * a :class:`fisher.Fisher` instance or any object with ``embed(wave, sr)`` (give it a ``cache_key`` attribute to
   enable embedding caches).
 
@@ -96,7 +96,7 @@ class FisherEncoder:
         summary: per-band summary (``"cls"``, ``"mean"``, ``"freq"``, ``"cls+mean"`` …; default the model's
             ``config.summary``), see :meth:`fisher.Fisher.embed`.
         batch_size: windows per forward pass (default of :meth:`embed`). precision: ``"fp32"`` / ``"bf16"`` /
-            ``"int8"`` (:mod:`fisher.inference.precision`). device: torch device. local_files_only: for names.
+            ``"int8"`` (:mod:`fisher.compute.precision`). device: torch device. local_files_only: for names.
     """
 
     sample_rate = None
@@ -115,9 +115,9 @@ class FisherEncoder:
         local_files_only: bool | None = None,
         summary: str | None = None,
     ) -> None:
-        from fisher.inference.precision import PRECISIONS
-        from fisher.model.config import FisherConfig
-        from fisher.model.framing import parse_summary
+        from fisher.compute.precision import PRECISIONS
+        from fisher.recipe.fisher_config import FisherConfig
+        from fisher.recipe.framing import parse_summary
         from fisher.model.network import Fisher
 
         if pool not in ("concat", "mean"):
@@ -196,7 +196,7 @@ def resolve_encoder(spec: str | Encoder | Fisher, *, allow_pickle: bool = False)
         if not callable(getattr(spec, "embed", None)):
             raise TypeError(f"an encoder needs an embed(wave, sr) method; got {type(spec).__name__}")
         return spec
-    from fisher.inference.precision import PRECISIONS
+    from fisher.compute.precision import PRECISIONS
 
     head, _, tail = spec.rpartition("@")
     spec, precision = (head, tail) if head and tail in PRECISIONS else (spec, "fp32")  # "@rev" of hub ids stays
@@ -209,7 +209,7 @@ def resolve_encoder(spec: str | Encoder | Fisher, *, allow_pickle: bool = False)
     if spec.startswith("random-"):
         import torch
 
-        from fisher.model.config import FisherConfig
+        from fisher.recipe.fisher_config import FisherConfig
         from fisher.model.network import Fisher
 
         scale = spec[len("random-") :]

@@ -2,7 +2,7 @@
 
 Formats:
 
-* **ours** — a directory with ``config.json`` (a :class:`~fisher.model.config.FisherConfig`, ``"model_type": "fisher"``)
+* **ours** — a directory with ``config.json`` (a :class:`~fisher.recipe.fisher_config.FisherConfig`, ``"model_type": "fisher"``)
   and ``model.safetensors`` (our parameter names). Written by :func:`save_model`, atomically.
 * **official GitHub** — a ``torch.save`` dict ``{"cfg": {"model": {...}}, "model": state_dict}`` (optionally xz
   compressed). Loaded with ``torch.load(weights_only=True)``; pickled configs need ``allow_pickle=True``.
@@ -25,7 +25,7 @@ import torch
 from fisher.files import atomic_write_path
 from fisher.hub.keymap import convert_state_dict
 from fisher.hub.official_config import config_from_official
-from fisher.model.config import FisherConfig
+from fisher.recipe.fisher_config import FisherConfig
 
 __all__ = ["load_model", "load_state_strict", "read_official_checkpoint", "save_model"]
 
@@ -221,7 +221,7 @@ def load_model(
     if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
     if device is not None:
-        from fisher.inference.capabilities import check_device
+        from fisher.compute.capabilities import check_device
 
         device = check_device(device)
     model.to(device=device, dtype=dtype)

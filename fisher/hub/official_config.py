@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from fisher.model.config import FisherConfig
+from fisher.recipe.fisher_config import FisherConfig
 
 __all__ = ["config_from_official", "infer_max_freq"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fisher.model.config import FisherConfig
+from fisher.recipe.fisher_config import FisherConfig
 
 __all__ = ["ModelList", "PretrainedRecord", "get_record", "list_models", "packaged_path"]
 

@@ -74,7 +74,7 @@ def _model_payload(model: Fisher | PathLike) -> tuple:
 def _build_model(payload: tuple) -> Any:
     import torch
 
-    from fisher.model.config import FisherConfig
+    from fisher.recipe.fisher_config import FisherConfig
     from fisher.model.network import Fisher
 
     if payload[0] == "pretrained":
@@ -159,7 +159,7 @@ def _finish(
     engine: str,
     settings: dict[str, Any],
 ) -> Path:
-    from fisher import __version__
+    from fisher.version import __version__
 
     dims = {d for _, d in done.values()}
     if len(dims) > 1:

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from einops import rearrange
 
-from fisher.model.config import SPEC_MEAN, SPEC_STD, SPEC_STD_COEFF
-from fisher.model.framing import check_min_length, frame_params
+from fisher.recipe.fisher_config import SPEC_MEAN, SPEC_STD, SPEC_STD_COEFF
+from fisher.recipe.framing import check_min_length, frame_params
 from fisher.signals.validate import as_clips, check_sr
 
 __all__ = ["log_spectrogram", "spectrogram", "split_bands"]

@@ -11,16 +11,21 @@ Every band is an independent sequence (no cross-band attention, no band embeddin
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 from einops import rearrange
 from torch import nn
+from tqdm.auto import tqdm
 
-from fisher.inference.embed import embed
-from fisher.inference.streaming import embed_file
-from fisher.model.config import FisherConfig
-from fisher.model.framing import BandShapes, frame_params, parse_summary, summary_dim
+from fisher.model.backend import TorchBackend
 from fisher.model.vit import Block, sincos_table
+from fisher.recipe.fisher_config import FisherConfig
+from fisher.recipe.framing import BandShapes, check_options, frame_params, parse_summary, summary_dim
+from fisher.recipe.plan import EmbeddingRecipe, embed_clips
+from fisher.recipe.streaming import FileEmbedding, embed_reader, open_reader
+from fisher.signals.validate import as_clips
 
 __all__ = ["Fisher"]
 
@@ -138,9 +143,92 @@ class Fisher(BandShapes, nn.Module):
         )
 
     # ------------------------------------------------------------------ public API
-    # The embedding recipe is declared once, in fisher.inference; these are the same functions bound as methods.
-    embed = embed
-    embed_file = embed_file
+    @torch.inference_mode()
+    def embed(
+        self,
+        wave: Any,
+        sr: float,
+        *,
+        pool: str = "concat",
+        long: str = "chunk",
+        pad_frames: bool = False,
+        batch_size: int = 8,
+        device: str | torch.device | None = None,
+        precision: str = "fp32",
+        summary: str | None = None,
+        show_progress: bool = False,
+    ) -> np.ndarray | torch.Tensor:
+        """Embed one clip or a batch of clips at sampling rate ``sr`` (Hz, required; never resampled).
+
+        The recipe (windows of long clips, DC removal, batching, pooling) is :mod:`fisher.recipe.plan`, shared with
+        :meth:`fisher.OnnxFisher.embed`.
+
+        Args:
+            wave: ``[N]`` (one clip), ``[B, N]`` or a list of 1-D clips of any lengths; float in [-1, 1) or integer
+                PCM (scaled by its dtype's full scale). Each clip needs ≥ 16 STFT frames (0.175 s at 16 kHz).
+            pool: ``"concat"`` band summaries low → high (``bands·d``, official), ``"mean"`` over bands (``d`` at
+                every rate) or ``"none"`` (``[bands, d]``).
+            long: ``"chunk"`` (average consecutive 1024-frame windows) or ``"truncate"`` (first window only).
+            pad_frames: zero-pad each window to 1024 frames (RMIS recipe).
+            batch_size: windows per forward pass (memory knob; results do not depend on it).
+            device: run on this device (default: the model's).
+            precision: ``"fp32"`` (reference), ``"bf16"`` or ``"int8"`` (faster, approximate; see
+                :mod:`fisher.compute.precision`), or ``"auto"``: bf16 where it runs natively, else fp32
+                (:func:`fisher.inference_capabilities` shows the choice and why).
+            summary: what each band contributes (default ``config.summary``, ``"cls"`` for the official models):
+                ``"cls"`` its CLS output (``D``, the paper's), ``"mean"`` the mean of its final patch outputs
+                (``D``), ``"freq"`` the time-pooled grid of frequency patches (``Fp·D``, the "temporal pooling" of
+                EAT/BEATs-based DCASE systems), or a ``+``-joined combination (``"cls+mean"``; order cls, mean, freq).
+            show_progress: tqdm bar over forward passes.
+        Returns:
+            float32 ``[dim]`` / ``[B, dim]`` (``[.., bands, d]`` for ``pool="none"``; ``dim`` =
+            ``embedding_dim(sr, pool, summary)``); numpy, or torch for torch input.
+        """
+        recipe = EmbeddingRecipe.build(
+            self.config, sr, pool=pool, long=long, pad_frames=pad_frames, batch_size=batch_size, summary=summary
+        )
+        batch = as_clips(wave)
+        backend = TorchBackend(self, recipe, precision=precision, device=device)
+        progress = None
+        if show_progress:
+            def progress(jobs: list) -> Any:
+                return tqdm(jobs, desc="fisher embed", unit="batch")
+        out = embed_clips(recipe, backend, batch.clips, single=batch.single, progress=progress)
+        if batch.single:
+            out = out[0]
+        return torch.from_numpy(out).to(batch.clips[0].device) if batch.torch_input else out
+
+    def embed_file(
+        self,
+        path: str | Path,
+        *,
+        channel: int | str = 0,
+        key: str | None = None,
+        sr: float | None = None,
+        pool: str = "concat",
+        batch_size: int = 8,
+        precision: str = "fp32",
+        device: str | torch.device | None = None,
+        summary: str | None = None,
+    ) -> FileEmbedding:
+        """Embed a whole recording window by window in bounded memory (:mod:`fisher.recipe.streaming`).
+
+        Args:
+            path / channel / key / sr: the recording (:class:`fisher.recipe.streaming.SignalReader`: ``channel``
+                index or name, ``key`` of an ``.npz`` / ``.mat`` array, ``sr`` when the file does not state it).
+            pool / precision / device / summary: as :meth:`embed`; ``batch_size`` = windows per forward pass and per
+                read block.
+        Returns:
+            :class:`~fisher.recipe.streaming.FileEmbedding`: per-window rows with times, and the pooled
+            ``embedding`` that equals ``embed(recording, sr, summary=summary)`` up to float rounding (≤ 1e-5).
+        """
+        check_options(pool, "chunk", False, batch_size)
+        if summary is not None:
+            parse_summary(summary)
+        with open_reader(path, channel=channel, key=key, sr=sr) as reader:
+            recipe = EmbeddingRecipe.build(self.config, reader.sr, pool=pool, batch_size=batch_size, summary=summary)
+            backend = TorchBackend(self, recipe, precision=precision, device=device)
+            return embed_reader(recipe, backend, reader, path)
 
     @classmethod
     def from_pretrained(

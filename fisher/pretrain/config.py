@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fisher.model.config import FisherConfig
+from fisher.recipe.fisher_config import FisherConfig
 
 __all__ = [
     "DataSection",

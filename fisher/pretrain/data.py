@@ -36,8 +36,8 @@ import numpy as np
 import torch
 
 from fisher.model.bands import log_spectrogram, split_bands
-from fisher.model.config import FisherConfig
-from fisher.model.framing import frame_params, num_frames
+from fisher.recipe.fisher_config import FisherConfig
+from fisher.recipe.framing import frame_params, num_frames
 from fisher.pretrain.sources import SignalRef, read_signal
 from fisher.signals.resample import ratio, resample
 

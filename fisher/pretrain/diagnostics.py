@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from fisher.model.bands import log_spectrogram, split_bands
-from fisher.model.config import FisherConfig
-from fisher.model.framing import frame_params, min_samples
+from fisher.recipe.fisher_config import FisherConfig
+from fisher.recipe.framing import frame_params, min_samples
 from fisher.signals.reader import ChannelId, SignalFile
 
 if TYPE_CHECKING:

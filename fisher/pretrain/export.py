@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from fisher.files import atomic_write_text
-from fisher.model.config import FisherConfig
+from fisher.recipe.fisher_config import FisherConfig
 from fisher.model.network import Fisher
 from fisher.pretrain.state import load_checkpoint
 

@@ -121,7 +121,7 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
-    from fisher import __version__
+    from fisher.version import __version__
 
     write_json_manifest(Path(directory) / "index.json", FORMAT, {"version": __version__, **manifest})
 

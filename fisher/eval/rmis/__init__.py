@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fisher.eval.encoders import FisherEncoder, resolve_encoder
 from fisher.eval.rmis.anomaly import anomaly_scores, zscore
-from fisher.eval.rmis.demo import DemoTable, demo_table, plot_roc
+from fisher.eval.rmis.auc_table import DemoTable, demo_table, plot_roc
 from fisher.eval.rmis.embed import embed_files, embed_signal
 from fisher.eval.rmis.fault import (
     FaultResult,
