@@ -57,7 +57,7 @@ class DetectorSettings:
     """The settings of a :class:`~fisher_asd.detector.Detector` (exactly its constructor keywords; see the module
     docstring). Construction validates every value; use :func:`dataclasses.replace` to change some."""
 
-    encoders: Sequence[Any] = _f(("logstft",), "streams: registry names, MEF stream names, (name, options), StreamConfig or encoder objects", scope="streams", saved=False)  # noqa: E501
+    encoders: Sequence[Any] = _f(("logstft",), "streams: registry or MEF stream names (in Python also (name, options), StreamConfig or encoder objects)", scope="streams", saved=False)  # noqa: E501
     k: int = _f(5, "neighbours of the k-NN score")
     weights: dict[str, float] | None = _f(None, "fusion weight per stream name (None = equal)", saved=False)
     rank_norm: str | None = _f("transductive", "rank normalisation: transductive (whole test set per call, the report's), inductive (streaming / one clip) or none (raw)", choices=RANK_NORMS)  # noqa: E501
