@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from fisher.search.index import index_spec, is_exact_default
+from fisher.search.index import is_exact_default
 from fisher.types import PathLike, SampleRate, WaveLike
 
 from .bank import MemoryBank, build_bank
@@ -44,7 +44,7 @@ from .fusion import check_weights, fuse
 from .inputs import check_percentile, check_threshold
 from .scoring import check_rank_partitions, infer_domains, normalise_scores, normalise_training
 from .settings import DOMAIN_POLICIES, RANK_NORMS, DetectorSettings, setting_fields
-from .stream import DetectorStream, build_streams, embed_streams
+from .stream import build_streams, embed_streams
 from .train import TrainConfig, train_stream
 
 if TYPE_CHECKING:

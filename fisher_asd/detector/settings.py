@@ -44,44 +44,87 @@ RANK_NORMS = ("transductive", "inductive", None)  # the string "none" (any case)
 DOMAIN_POLICIES = ("machine", "nearest")
 
 
-def _f(default: Any, doc: str, *, scope: str = "fit", saved: bool = True, choices: Sequence[Any] = (), **kw: Any) -> Any:
-    """A dataclass field with its doc line, invalidation scope, saved flag and choices as metadata."""
-    meta = {"doc": doc, "scope": scope, "saved": saved, "choices": tuple(choices)}
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata=meta, **kw)
-    return field(default=default, metadata=meta, **kw)
+def _m(doc: str, *, scope: str = "fit", saved: bool = True, choices: Sequence[Any] = ()) -> dict[str, Any]:
+    """Field metadata: a doc line, the invalidation scope, the saved flag and the choices."""
+    return {"doc": doc, "scope": scope, "saved": saved, "choices": tuple(choices)}
 
 
 @dataclass(frozen=True)
 class DetectorSettings:
     """The settings of a :class:`~fisher_asd.detector.Detector` (exactly its constructor keywords; see the module
-    docstring). Construction validates every value; use :func:`dataclasses.replace` to change some."""
+    docstring). Construction validates every value; :meth:`replace` changes some."""
 
-    encoders: Sequence[Any] = _f(("logstft",), "streams: registry or MEF stream names (in Python also (name, options), StreamConfig or encoder objects)", scope="streams", saved=False)  # noqa: E501
-    k: int = _f(5, "neighbours of the k-NN score")
-    weights: dict[str, float] | None = _f(None, "fusion weight per stream name (None = equal)", saved=False)
-    rank_norm: str | None = _f("transductive", "rank normalisation: transductive (whole test set per call, the report's), inductive (streaming / one clip) or none (raw)", choices=RANK_NORMS)  # noqa: E501
-    train_heads: bool = _f(False, "add and train 256-d heads on registry-name streams", scope="streams")
-    domain_policy: str = _f("machine", "test clips without a domain: one group per machine, or the nearest domain", choices=DOMAIN_POLICIES)  # noqa: E501
-    ties: str = _f("average", "tie handling of the transductive rank", choices=TIES)
-    oversample_ratio: float | None = _f(10.0, "target oversampling so that source : target <= ratio : 1 (None = off)")
-    mixup: bool = _f(True, "add MemMixup rows to the banks")
-    mixup_alpha: float = _f(0.4, "Beta(alpha, alpha) of the MemMixup weight")
-    mixup_stage: str = _f("after", "MemMixup after or before oversampling", choices=MIXUP_STAGES)
-    mixup_pairing: str = _f("any", "MemMixup pairs over the whole machine bank or within a domain", choices=MIXUP_PAIRINGS)  # noqa: E501
-    clip_samples: int = _f(160_000, "every clip is fixed to this many samples at 16 kHz (scaled to the input rate)")
-    clip_crop: str = _f("start", "crop of longer clips", choices=CROPS)
-    clip_pad: str = _f("tile", "padding of shorter clips", choices=PADS)
-    whole_clips: bool = _f(False, "score whole clips (default: every clip fixed to clip_samples at 16 kHz)")
-    train_machines: list[str] | None = _f(None, "default training scope: machines whose clips train the streams (None = all)")  # noqa: E501
-    training: Any = _f(None, "TrainConfig (or a dict of its fields) of the trainable streams", saved=False)
-    threshold_percentile: float = _f(90.0, "decision threshold = this percentile of the leave-one-out training scores")
-    seed: int = _f(0, "seeds heads, training and banks", scope="streams")
-    index: str | dict = _f("exact", "k-NN backend of the banks: exact, faiss-flat, faiss-ivf, faiss-hnsw or a dict")
-    batch_size: int = _f(8, "clips per encoder call", scope="runtime")
-    backbones: dict[str, Any] | None = _f(None, "per encoder or stream name, a location or a built encoder", scope="streams", saved=False)  # noqa: E501
-    device: Any = _f(None, "torch device of the torch encoders and heads", scope="streams", saved=False)
-    show_progress: bool = _f(False, "tqdm progress bars", scope="runtime", saved=False)
+    encoders: Sequence[Any] = field(
+        default=("logstft",),
+        metadata=_m(
+            "streams: registry or MEF stream names (in Python also (name, options), StreamConfig or encoder objects)",
+            scope="streams",
+            saved=False,
+        ),
+    )
+    k: int = field(default=5, metadata=_m("neighbours of the k-NN score"))
+    weights: dict[str, float] | None = field(
+        default=None, metadata=_m("fusion weight per stream name (None = equal)", saved=False)
+    )
+    rank_norm: str | None = field(
+        default="transductive",
+        metadata=_m(
+            "transductive (whole test set per call, the report's), inductive (streaming / one clip) or none (raw)",
+            choices=RANK_NORMS,
+        ),
+    )
+    train_heads: bool = field(
+        default=False, metadata=_m("add and train 256-d heads on registry-name streams", scope="streams")
+    )
+    domain_policy: str = field(
+        default="machine",
+        metadata=_m(
+            "test clips without a domain: one group per machine, or the nearest domain", choices=DOMAIN_POLICIES
+        ),
+    )
+    ties: str = field(default="average", metadata=_m("tie handling of the transductive rank", choices=TIES))
+    oversample_ratio: float | None = field(
+        default=10.0, metadata=_m("target oversampling so that source : target <= ratio : 1 (None = off)")
+    )
+    mixup: bool = field(default=True, metadata=_m("add MemMixup rows to the banks"))
+    mixup_alpha: float = field(default=0.4, metadata=_m("Beta(alpha, alpha) of the MemMixup weight"))
+    mixup_stage: str = field(
+        default="after", metadata=_m("MemMixup after or before oversampling", choices=MIXUP_STAGES)
+    )
+    mixup_pairing: str = field(
+        default="any",
+        metadata=_m("MemMixup pairs over the whole machine bank or within a domain", choices=MIXUP_PAIRINGS),
+    )
+    clip_samples: int = field(
+        default=160_000, metadata=_m("every clip is fixed to this many samples at 16 kHz (scaled to the input rate)")
+    )
+    clip_crop: str = field(default="start", metadata=_m("crop of longer clips", choices=CROPS))
+    clip_pad: str = field(default="tile", metadata=_m("padding of shorter clips", choices=PADS))
+    whole_clips: bool = field(
+        default=False, metadata=_m("score whole clips (default: every clip fixed to clip_samples at 16 kHz)")
+    )
+    train_machines: list[str] | None = field(
+        default=None, metadata=_m("default training scope: machines whose clips train the streams (None = all)")
+    )
+    training: Any = field(
+        default=None, metadata=_m("TrainConfig (or a dict of its fields) of the trainable streams", saved=False)
+    )
+    threshold_percentile: float = field(
+        default=90.0, metadata=_m("decision threshold = this percentile of the leave-one-out training scores")
+    )
+    seed: int = field(default=0, metadata=_m("seeds heads, training and banks", scope="streams"))
+    index: str | dict = field(
+        default="exact", metadata=_m("k-NN backend of the banks: exact, faiss-flat, faiss-ivf, faiss-hnsw or a dict")
+    )
+    batch_size: int = field(default=8, metadata=_m("clips per encoder call", scope="runtime"))
+    backbones: dict[str, Any] | None = field(
+        default=None,
+        metadata=_m("per encoder or stream name, a location or a built encoder", scope="streams", saved=False),
+    )
+    device: Any = field(
+        default=None, metadata=_m("torch device of the torch encoders and heads", scope="streams", saved=False)
+    )
+    show_progress: bool = field(default=False, metadata=_m("tqdm progress bars", scope="runtime", saved=False))
 
     def __post_init__(self) -> None:
         for name, value in _validated(self).items():
