@@ -139,6 +139,9 @@ class Detector:
         backbones: per encoder or stream name, a location or a built encoder (see :func:`build_streams`).
         device: torch device of the torch encoders and heads.
         show_progress: tqdm bars.
+
+    Every argument is a field of :class:`DetectorSettings` (:attr:`settings`): :meth:`get_params` returns them,
+    ``Detector(**d.get_params())`` rebuilds the same configuration, :meth:`set_params` changes them (see there).
     """
 
     def __init__(
