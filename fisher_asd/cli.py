@@ -25,12 +25,13 @@ is an error unless ``--allow-missing-scope``. ``--whole-clips`` scores whole cli
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_parser", "main"]
+__all__ = ["FIT_SETTINGS", "build_parser", "detector_settings", "main"]
 
 
 def _clips(args: argparse.Namespace, split: str) -> dict[str, list[Any]]:
@@ -63,6 +64,53 @@ def _rate(paths: list[Path]) -> int:
     return rates.pop()
 
 
+#: Detector settings that ``fit`` exposes as options (``--k``, ``--rank-norm`` …; flags, types, choices, help and the
+#: default shown come from :class:`~fisher_asd.detector.settings.DetectorSettings`), with a note on their use.
+FIT_SETTINGS = {
+    "encoders": "(without --preset)",
+    "train_heads": "(without --preset)",
+    "k": "",
+    "rank_norm": "",
+    "domain_policy": "",
+    "whole_clips": "",
+    "seed": "",
+}
+
+
+def _add_setting(p: argparse.ArgumentParser, name: str, note: str) -> None:
+    """The option of the detector setting ``name``: absent from the namespace unless given (the detector's or the
+    preset's value applies), help from the field's doc and default."""
+    from fisher_asd.detector.settings import setting_fields
+
+    f = setting_fields()[name]
+    default = f.default if f.default is not dataclasses.MISSING else None
+    shown = " ".join(default) if isinstance(default, tuple) else "none" if default is None else str(default)
+    if isinstance(default, int) and not isinstance(default, bool):
+        shown = f"{default:,}"
+    help_text = f"{f.metadata['doc']} {note}".strip()
+    kw: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
+    if isinstance(default, bool):
+        kw.update(action="store_true", help=help_text)
+    elif isinstance(default, tuple):
+        kw.update(nargs="+", metavar="ENCODER", help=f"{help_text} (default: {shown})")
+    elif f.metadata["choices"]:
+        choices = ["none" if c is None else c for c in f.metadata["choices"]]
+        kw.update(choices=choices, help=f"{help_text} (default: {shown})")
+    else:
+        kw.update(type=type(default), help=f"{help_text} (default: {shown})")
+    p.add_argument("--" + name.replace("_", "-"), **kw)
+
+
+def detector_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Constructor keywords of the detector that ``fit`` builds: the :data:`FIT_SETTINGS` given on the command line,
+    ``show_progress`` (unless ``--quiet``) and ``training`` (``--epochs``); the rest keep their defaults."""
+    settings: dict[str, Any] = {name: getattr(args, name) for name in FIT_SETTINGS if hasattr(args, name)}
+    settings["show_progress"] = not args.quiet
+    if args.epochs is not None:
+        settings["training"] = {"epochs": args.epochs}
+    return settings
+
+
 def _fit(args: argparse.Namespace) -> int:
     from fisher_asd.detector import ClipFiles, Detector
 
@@ -72,20 +120,15 @@ def _fit(args: argparse.Namespace) -> int:
         if not sep or not name or not loc:
             raise ValueError(f"--backbone expects NAME=PATH_OR_HUB_ID, got {item!r}")
         backbones[name] = loc
-    settings: dict[str, Any] = {"show_progress": not args.quiet, "seed": args.seed}
-    for opt in ("k", "rank_norm", "domain_policy"):
-        if getattr(args, opt) is not None:
-            settings[opt] = getattr(args, opt)
-    if args.whole_clips:
-        settings["whole_clips"] = True
-    if args.epochs is not None:
-        settings["training"] = {"epochs": args.epochs}
+    settings = detector_settings(args)
     if args.checkpoints and not args.preset:
         raise ValueError("--checkpoints assembles a report system: pass --preset system1..system4 with it")
     if args.preset:
+        for name in ("encoders", "train_heads"):  # a preset fixes its streams
+            settings.pop(name, None)
         det = Detector.from_preset(args.preset, backbones=backbones, checkpoints=args.checkpoints, **settings)
     else:
-        det = Detector(args.encoders, train_heads=args.train_heads, backbones=backbones, **settings)
+        det = Detector(backbones=backbones, **settings)
     groups = _clips(args, "train")
     paths = [c.path for key in groups for c in groups[key]]
     machine = [key for key in groups for _ in groups[key]]
@@ -142,6 +185,7 @@ def _score(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from fisher import __version__
+    from fisher_asd.detector.train import TrainConfig
 
     parser = argparse.ArgumentParser(prog="fisher-asd", description="multi-stream anomalous-sound detector")
     parser.add_argument("--version", action="version", version=f"fisher-signal {__version__}")
@@ -177,23 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="train preset streams even if machines of their training scope have no clips here (warns)",
     )
-    fit.add_argument("--encoders", nargs="+", default=["logstft"], help="registered encoders (without --preset)")
-    fit.add_argument("--train-heads", action="store_true", help="add and train 256-d heads (without --preset)")
     fit.add_argument("--backbone", action="append", metavar="NAME=LOCATION", help="backbone path / hub id, repeatable")
-    fit.add_argument("--k", type=int)
-    fit.add_argument(
-        "--rank-norm",
-        choices=["transductive", "inductive", "none"],
-        help="transductive (whole test set per call, the report's), inductive (streaming / one clip) or none (raw)",
-    )
-    fit.add_argument("--domain-policy", choices=["machine", "nearest"])
-    fit.add_argument("--epochs", type=int, help="maximum training epochs (default 20)")
-    fit.add_argument(
-        "--whole-clips",
-        action="store_true",
-        help="score whole clips (default: every clip fixed to 160,000 samples at 16 kHz = 10 s)",
-    )
-    fit.add_argument("--seed", type=int, default=0)
+    for name, note in FIT_SETTINGS.items():
+        _add_setting(fit, name, note)
+    epochs = next(f.default for f in dataclasses.fields(TrainConfig) if f.name == "epochs")
+    fit.add_argument("--epochs", type=int, help=f"maximum training epochs (default {epochs})")
     fit.set_defaults(func=_fit)
 
     score = sub.add_parser("score", help="score the test clips and write DCASE score files")

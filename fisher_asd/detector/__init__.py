@@ -4,8 +4,9 @@ Modules (one concept each): :mod:`.knn` (exact chunked k-NN), :mod:`.bank` (memo
 :mod:`.ranknorm` (transductive / inductive rank normalisation), :mod:`.fusion` (weights by stream name),
 :mod:`.presets` (the report's Systems 1–4), :mod:`.cliplength` (the fixed 160,000-sample clip policy),
 :mod:`.augment` / :mod:`.losses` / :mod:`.train` (contrastive training), :mod:`.stream` (stream configuration and
-building), :mod:`.data` (lazy clips, labels), :mod:`.detector` (:class:`Detector`), :mod:`.persist` (save / load),
-:mod:`.hub` (directory or hub id of a fitted detector).
+building), :mod:`.data` (lazy clips, labels), :mod:`.settings` (:class:`DetectorSettings`: every constructor
+setting once), :mod:`.detector` (:class:`Detector`), :mod:`.persist` (save / load), :mod:`.hub` (directory or hub id
+of a fitted detector).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .fusion import MEF5_WEIGHTS, MEF6_WEIGHTS, fuse
 from .knn import knn_distances, knn_score
 from .presets import DetectorPreset, PresetStream, preset, preset_names
 from .ranknorm import ecdf_rank, rank_normalize
+from .settings import DetectorSettings
 from .train import TrainConfig
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "ClipLength",
     "Detector",
     "DetectorPreset",
+    "DetectorSettings",
     "MemoryBank",
     "PresetStream",
     "StreamConfig",

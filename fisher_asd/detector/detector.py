@@ -27,35 +27,35 @@ Scoring of a clip of machine ``m`` (``asd.md`` §3, every decision has a paramet
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from fisher.search.index import index_spec, is_exact_default
+from fisher.search.index import is_exact_default
 from fisher.types import PathLike, SampleRate, WaveLike
 
-from .bank import MIXUP_PAIRINGS, MIXUP_STAGES, MemoryBank, build_bank
+from .bank import MemoryBank, build_bank
 from .cliplength import ClipLength
 from .config import as_stream_config, scope_clips
 from .data import ClipSource, as_labels, clip_source
 from .fusion import check_weights, fuse
 from .inputs import check_percentile, check_threshold
-from .knn import check_k
-from .ranknorm import TIES
 from .scoring import check_rank_partitions, infer_domains, normalise_scores, normalise_training
-from .stream import DetectorStream, build_streams, embed_streams
+from .settings import DOMAIN_POLICIES, RANK_NORMS, DetectorSettings, setting_fields
+from .stream import build_streams, embed_streams
 from .train import TrainConfig, train_stream
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["DOMAIN_POLICIES", "RANK_NORMS", "Detector"]
+__all__ = ["DOMAIN_POLICIES", "RANK_NORMS", "Detector", "DetectorSettings"]
 
-RANK_NORMS = ("transductive", "inductive", None)  # the string "none" (any case) is accepted for None, as on the CLI
-DOMAIN_POLICIES = ("machine", "nearest")
 _CHUNK = 64  # clips per embedding chunk
+
+
+BANK_OPTIONS = ("oversample_ratio", "mixup", "mixup_alpha", "mixup_stage", "mixup_pairing")  # build_bank keywords
 
 
 def _is_object(value: Any) -> bool:
@@ -63,6 +63,46 @@ def _is_object(value: Any) -> bool:
     import os
 
     return value is not None and not isinstance(value, (str, os.PathLike))
+
+
+def _build_streams(settings: DetectorSettings, backbone_states: dict | None) -> dict[str, Any]:
+    """The stream attributes of a detector with ``settings``: ``device``, ``configs``, ``instance_streams``,
+    ``streams``, ``encoders`` and the validated fusion ``weights``."""
+    pairs = [as_stream_config(e, settings.train_heads) for e in settings.encoders]
+    configs = [c for c, _ in pairs]
+    given = dict(settings.backbones or {})
+    given.update({c.name: inst for c, inst in pairs if inst is not None})
+    streams, encoders = build_streams(configs, backbones=given, backbone_states=backbone_states, seed=settings.seed)
+    weights = check_weights(settings.weights, list(streams))
+    if settings.device is not None:
+        for s in streams.values():
+            s.to(settings.device)
+    return {
+        "device": settings.device,
+        "configs": configs,
+        "instance_streams": [c.name for c in configs if _is_object(given.get(c.name, given.get(c.encoder)))],
+        "streams": streams,
+        "encoders": encoders,
+        "weights": weights,
+    }
+
+
+def _setting(name: str) -> property:
+    """A :class:`Detector` attribute reading ``settings.<name>``; assigning it calls :meth:`Detector.set_params` for
+    runtime settings (``batch_size``, ``show_progress``) and raises ``AttributeError`` for the others."""
+    f = setting_fields()[name]
+
+    def get(self: Detector) -> Any:
+        return getattr(self._settings, name)
+
+    def put(self: Detector, value: Any) -> None:
+        if f.metadata["scope"] != "runtime":
+            raise AttributeError(
+                f"Detector.{name} is read-only: use set_params({name}=...) (a fitted detector then needs fit() again)"
+            )
+        self.set_params(**{name: value})
+
+    return property(get, put, doc=f.metadata["doc"])
 
 
 class Detector:
@@ -99,6 +139,9 @@ class Detector:
         backbones: per encoder or stream name, a location or a built encoder (see :func:`build_streams`).
         device: torch device of the torch encoders and heads.
         show_progress: tqdm bars.
+
+    Every argument is a field of :class:`DetectorSettings` (:attr:`settings`): :meth:`get_params` returns them,
+    ``Detector(**d.get_params())`` rebuilds the same configuration, :meth:`set_params` changes them (see there).
     """
 
     def __init__(
@@ -131,55 +174,74 @@ class Detector:
         show_progress: bool = False,
         _backbone_states: dict | None = None,
     ) -> None:
-        if isinstance(encoders, (str, bytes)) or not isinstance(encoders, Sequence) or not encoders:
-            raise TypeError("encoders must be a non-empty list of stream definitions, e.g. ['logstft', 'fisher']")
-        if isinstance(rank_norm, str) and rank_norm.strip().lower() == "none":
-            rank_norm = None
-        if rank_norm not in RANK_NORMS:
-            raise ValueError(
-                f"rank_norm must be 'transductive', 'inductive' or None (also spelled 'none'), got {rank_norm!r}"
-            )
-        if domain_policy not in DOMAIN_POLICIES:
-            raise ValueError(f"domain_policy must be one of {DOMAIN_POLICIES}, got {domain_policy!r}")
-        if ties not in TIES:
-            raise ValueError(f"ties must be one of {TIES}, got {ties!r}")
-        if mixup_stage not in MIXUP_STAGES or mixup_pairing not in MIXUP_PAIRINGS:
-            raise ValueError(f"mixup_stage must be in {MIXUP_STAGES} and mixup_pairing in {MIXUP_PAIRINGS}")
-        threshold_percentile = check_percentile(threshold_percentile, name="threshold_percentile")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        self.k = check_k(k)
-        self.clip = ClipLength(samples=clip_samples, crop=clip_crop, pad=clip_pad)
-        self.whole_clips = bool(whole_clips)
-        self.index = index if isinstance(index, str) else dict(index_spec(index))
-        self._exact = is_exact_default(index)
-        self.rank_norm, self.domain_policy, self.ties = rank_norm, domain_policy, ties
-        self.train_heads = bool(train_heads)
-        self.bank_options = {
-            "oversample_ratio": oversample_ratio,
-            "mixup": bool(mixup),
-            "mixup_alpha": mixup_alpha,
-            "mixup_stage": mixup_stage,
-            "mixup_pairing": mixup_pairing,
-        }
-        self.train_machines = None if train_machines is None else [str(m) for m in train_machines]
-        self.training = TrainConfig.from_dict(training) if isinstance(training, dict) else (training or TrainConfig())
-        self.threshold_percentile = float(threshold_percentile)
-        self.seed, self.batch_size, self.show_progress = int(seed), batch_size, bool(show_progress)
-        self.device = None if device is None else torch.device(device)
-        pairs = [as_stream_config(e, self.train_heads) for e in encoders]
-        self.configs = [c for c, _ in pairs]
-        given = dict(backbones or {})
-        given.update({c.name: inst for c, inst in pairs if inst is not None})
-        self.instance_streams = [c.name for c in self.configs if _is_object(given.get(c.name, given.get(c.encoder)))]
-        self.streams: dict[str, DetectorStream]
-        self.streams, self.encoders = build_streams(
-            self.configs, backbones=given, backbone_states=_backbone_states, seed=self.seed
-        )
-        self.weights = check_weights(weights, list(self.streams))
-        if self.device is not None:
-            for s in self.streams.values():
-                s.to(self.device)
+        params = {name: value for name, value in locals().items() if name in setting_fields()}
+        self._backbone_states = _backbone_states
+        self._apply(DetectorSettings(**params), rebuild=True)
+
+    # ------------------------------------------------------------------ settings
+    k = _setting("k")
+    rank_norm = _setting("rank_norm")
+    train_heads = _setting("train_heads")
+    domain_policy = _setting("domain_policy")
+    ties = _setting("ties")
+    whole_clips = _setting("whole_clips")
+    train_machines = _setting("train_machines")
+    training = _setting("training")
+    threshold_percentile = _setting("threshold_percentile")
+    seed = _setting("seed")
+    index = _setting("index")
+    batch_size = _setting("batch_size")
+    show_progress = _setting("show_progress")
+
+    @property
+    def settings(self) -> DetectorSettings:
+        """The constructor settings (:class:`DetectorSettings`, frozen; change them with :meth:`set_params`)."""
+        return self._settings
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings | Mapping[str, Any], **overrides: Any) -> Detector:
+        """A new (unfitted) detector from a :class:`DetectorSettings` or a dict of constructor keywords."""
+        params = settings.params() if isinstance(settings, DetectorSettings) else dict(settings)
+        return cls(**{**params, **overrides})
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """The constructor keywords and their values (scikit-learn semantics): ``Detector(**d.get_params())``
+        builds a detector with the same configuration (unfitted). ``deep=True`` adds ``training__<field>`` entries
+        of the :class:`TrainConfig`. Lists and dicts are copies; encoder objects are not."""
+        out = {k: type(v)(v) if isinstance(v, (list, dict)) else v for k, v in self._settings.params().items()}
+        if deep:
+            out.update({f"training__{k}": v for k, v in self.training.to_dict().items()})
+        return out
+
+    def set_params(self, **params: Any) -> Detector:
+        """Change constructor settings (validated as by the constructor; nested ``training__<field>=`` too) and
+        return ``self``. Unknown keywords raise ``ValueError`` naming the allowed ones; nothing changes on error.
+
+        ``batch_size`` and ``show_progress`` change in place. Any other change returns the detector to the **unfitted**
+        state a fresh ``Detector(**get_params())`` has (scikit-learn semantics: set, then refit): banks, thresholds
+        and training history are dropped, and the streams are rebuilt (fresh heads / LoRA) when a stream setting
+        (``encoders``, ``train_heads``, ``seed``, ``backbones``, ``device``) changes or a stream is trainable.
+        """
+        new = self._settings.replace(**params)
+        changed = {n for n, f in setting_fields().items() if getattr(new, n) != getattr(self._settings, n)}
+        scopes = {setting_fields()[n].metadata["scope"] for n in changed}
+        if scopes <= {"runtime"}:
+            self._settings = new
+            return self
+        self._apply(new, rebuild="streams" in scopes or any(s.trainable for s in self.streams.values()))
+        return self
+
+    def _apply(self, settings: DetectorSettings, *, rebuild: bool) -> None:
+        """Take ``settings``, (re)build the streams if ``rebuild`` (else keep them) and drop the fitted state."""
+        if rebuild:
+            built = _build_streams(settings, self._backbone_states)
+        else:
+            built = {"weights": check_weights(settings.weights, list(self.streams))}
+        self._settings = settings
+        self.__dict__.update(built)
+        self.clip = ClipLength(samples=settings.clip_samples, crop=settings.clip_crop, pad=settings.clip_pad)
+        self._exact = is_exact_default(settings.index)
+        self.bank_options = {name: getattr(settings, name) for name in BANK_OPTIONS}
         self._reset()
 
     def _reset(self) -> None:

@@ -2,7 +2,9 @@
 
 Layout (every file written atomically):
 
-* ``detector.json`` — format tag, library version, constructor settings, stream configurations, fusion weights,
+* ``detector.json`` — format tag, library version, constructor settings (:meth:`DetectorSettings.saved`: the fields
+  with ``saved`` metadata; read back by :meth:`DetectorSettings.from_dict`, which rejects unknown keys and values of
+  the wrong JSON type, missing keys taking their defaults), stream configurations, fusion weights,
   training configuration and history, fitted machines (rate, domains) and thresholds, head input rates, and the
   tensor-name maps of the files below.
 * ``streams.safetensors`` — trainable tensors only (heads, LoRA), named ``<stream>/<parameter>``.
@@ -40,23 +42,13 @@ from fisher.types import PathLike
 
 from .bank import MemoryBank
 from .config import StreamConfig, encoder_key
+from .settings import DetectorSettings
 from .stream import torch_module
 from .train import TrainConfig
 
 __all__ = ["FORMAT", "load_detector", "save_detector"]
 
 FORMAT = "fisher_asd.detector/1"
-_SETTINGS = (
-    "k",
-    "rank_norm",
-    "train_heads",
-    "domain_policy",
-    "ties",
-    "threshold_percentile",
-    "seed",
-    "batch_size",
-    "index",
-)
 
 
 def _random_init(config: StreamConfig) -> bool:
@@ -104,15 +96,7 @@ def save_detector(det: Any, directory: PathLike, *, save_backbones: str = "auto"
     manifest = {
         "format": FORMAT,
         "version": __version__,
-        "settings": {k: getattr(det, k) for k in _SETTINGS}
-        | dict(det.bank_options)
-        | {
-            "train_machines": det.train_machines,
-            "whole_clips": det.whole_clips,
-            "clip_samples": det.clip.samples,
-            "clip_crop": det.clip.crop,
-            "clip_pad": det.clip.pad,
-        },
+        "settings": det.settings.saved(),
         "streams": [s.config.to_dict() for s in det.streams.values()],
         "instance_streams": det.instance_streams,
         "weights": det.weights,
@@ -227,15 +211,11 @@ def load_detector(cls: type, directory: Path, *, backbones: dict[str, Any] | Non
     train_config = _manifest_part(json_path, "'training'", lambda: TrainConfig.from_dict(training))
     trained = _load_tensors(directory, "streams.safetensors", load_pt)
     arrays = _load_tensors(directory, "banks.safetensors", load_np)
-    det = cls(
-        configs,
-        weights=manifest["weights"],
-        training=train_config,
-        backbones=backbones,
-        device=device,
-        _backbone_states=states,
-        **settings,
+    saved = _manifest_part(json_path, "'settings'", lambda: DetectorSettings.from_dict(settings))
+    config = saved.replace(
+        encoders=configs, weights=manifest["weights"], training=train_config, backbones=backbones, device=device
     )
+    det = cls.from_settings(config, _backbone_states=states)
     for name, sr in manifest["head_sr"].items():
         if name not in det.streams:
             raise _damaged(json_path, f"'head_sr' names stream {name!r}, which is not among {list(det.streams)}")
