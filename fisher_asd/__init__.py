@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fisher import __version__
+from fisher.version import __version__
 
 __all__ = ["Detector", "__version__", "preset", "preset_names"]
 

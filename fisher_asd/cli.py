@@ -184,7 +184,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fisher import __version__
+    from fisher.version import __version__
     from fisher_asd.detector.train import TrainConfig
 
     parser = argparse.ArgumentParser(prog="fisher-asd", description="multi-stream anomalous-sound detector")
@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from fisher.cli import run_parser
+    from fisher.clikit.runner import run_parser
 
     return run_parser(build_parser(), argv)
 

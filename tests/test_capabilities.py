@@ -10,7 +10,7 @@ import torch
 
 import fisher
 from fisher import Fisher, FisherConfig
-from fisher.inference import capabilities
+from fisher.compute import capabilities
 
 AMX = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8"})
 AVX2 = frozenset({"avx2", "fma"})

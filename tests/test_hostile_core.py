@@ -23,7 +23,6 @@ from fisher import Fisher, FisherConfig
 from fisher.eval.baseline import LogSTFT
 from fisher.eval.encoders import FisherEncoder
 from fisher.hub.registry import get_record
-from fisher.inference.streaming import iter_file_windows
 from fisher.model.bands import spectrogram
 from fisher.signals.checks import MAX_CHANNELS, check_not_channels_last, check_sr
 from fisher.signals.reader import read_signal
@@ -261,7 +260,7 @@ def test_non_finite_samples_in_files(model, tmp_path, api, fmt, pos, val):
         if api == "embed_file":
             model.embed_file(path, **kwargs)
         else:
-            next(iter_file_windows(model, path, **kwargs))
+            next(model.iter_file_windows(path, **kwargs))
 
 
 def test_non_finite_sample_beyond_the_first_block(model, tmp_path):

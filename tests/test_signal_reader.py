@@ -11,7 +11,7 @@ from scipy.io import savemat
 import fisher
 from fisher.eval.datasets import read_signal as datasets_read_signal
 from fisher.eval.rmis import embed as rmis_embed
-from fisher.inference.streaming import SignalReader
+from fisher.recipe.streaming import SignalReader
 from fisher.pretrain.sources import Entry, index_signals
 from fisher.pretrain.sources import read_signal as pretrain_read
 from fisher.signals.reader import SR_KEYS, SignalFile, read_signal
@@ -29,7 +29,7 @@ def _pcm(n: int = 4000, channels: int = 2, seed: int = 0) -> np.ndarray:
 def _every_entry_point(path, channel, row_index):
     """The channel as read by each entry point of the library."""
     reader = SignalReader(path, channel=channel)
-    streamed = reader.read(0, reader.n_samples).numpy()
+    streamed = reader.read(0, reader.n_samples)
     reader.close()
     (ref,) = index_signals([Entry(path, channel=channel)])
     return {
@@ -71,7 +71,7 @@ def test_int16_reads_identically_everywhere(tmp_path, fmt):
             read_signal(path, channel=channel)
         reads = {
             "reader": read_signal(path, channel=channel, sr=SR)[0],
-            "streaming": SignalReader(path, channel=channel, sr=SR).read(0, 4000).numpy(),
+            "streaming": SignalReader(path, channel=channel, sr=SR).read(0, 4000),
             "datasets": datasets_read_signal(path, channel=channel, sr=SR)[0],
             "pretrain": pretrain_read(index_signals([Entry(path, channel=channel, sr=SR)])[0], 0, 4000),
         }

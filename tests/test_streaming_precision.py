@@ -12,7 +12,7 @@ import soundfile as sf
 import torch
 
 from fisher import Fisher, FisherConfig
-from fisher.inference.streaming import DC_BLOCK, SignalReader
+from fisher.recipe.streaming import DC_BLOCK, SignalReader
 
 
 @pytest.fixture(scope="module")

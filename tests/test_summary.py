@@ -198,9 +198,8 @@ def test_embed_file_and_iter_file_windows_follow_summary(tiny, tmp_path, summary
     np.testing.assert_allclose(res.embedding, tiny.embed(pcm, 8000, summary=summary), atol=1e-5)
     none = tiny.embed_file(tmp_path / "a.flac", pool="none", summary=summary)
     assert none.windows.shape == (3, 1, d)
-    from fisher.inference.streaming import iter_file_windows
 
-    rows = np.concatenate([w for _, w in iter_file_windows(tiny, tmp_path / "a.flac", batch_size=2, summary=summary)])
+    rows = np.concatenate([w for _, w in tiny.iter_file_windows(tmp_path / "a.flac", batch_size=2, summary=summary)])
     np.testing.assert_array_equal(rows, res.windows)
     default = tiny.embed_file(tmp_path / "a.flac")
     assert default.windows.shape == (3, D)

@@ -10,6 +10,7 @@ Every band is an independent sequence (no cross-band attention, no band embeddin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from fisher.model.vit import Block, sincos_table
 from fisher.recipe.fisher_config import FisherConfig
 from fisher.recipe.framing import BandShapes, check_options, frame_params, parse_summary, summary_dim
 from fisher.recipe.plan import EmbeddingRecipe, embed_clips
-from fisher.recipe.streaming import FileEmbedding, embed_reader, open_reader
+from fisher.recipe.streaming import FileEmbedding, embed_reader, iter_reader_windows, open_reader
 from fisher.signals.validate import as_clips
 
 __all__ = ["Fisher"]
@@ -229,6 +230,29 @@ class Fisher(BandShapes, nn.Module):
             recipe = EmbeddingRecipe.build(self.config, reader.sr, pool=pool, batch_size=batch_size, summary=summary)
             backend = TorchBackend(self, recipe, precision=precision, device=device)
             return embed_reader(recipe, backend, reader, path)
+
+    def iter_file_windows(
+        self,
+        path: str | Path,
+        *,
+        channel: int | str = 0,
+        key: str | None = None,
+        sr: float | None = None,
+        pool: str = "concat",
+        batch_size: int = 8,
+        precision: str = "fp32",
+        device: str | torch.device | None = None,
+        summary: str | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(times [w, 2] in s, embeddings [w, dim])`` for consecutive batches of ``batch_size`` windows of a
+        recording (arguments as :meth:`embed_file`); memory stays bounded by one batch."""
+        check_options(pool, "chunk", False, batch_size)
+        if summary is not None:
+            parse_summary(summary)
+        with open_reader(path, channel=channel, key=key, sr=sr) as reader:
+            recipe = EmbeddingRecipe.build(self.config, reader.sr, pool=pool, batch_size=batch_size, summary=summary)
+            backend = TorchBackend(self, recipe, precision=precision, device=device)
+            yield from iter_reader_windows(recipe, backend, reader)
 
     @classmethod
     def from_pretrained(

@@ -38,7 +38,7 @@ LOCATION_ARG = {
 
 
 def _config_types() -> dict[str, Any]:
-    from fisher.model.config import FisherConfig
+    from fisher.recipe.fisher_config import FisherConfig
 
     from ..encoders.beats.config import BEATsConfig
 

@@ -60,7 +60,7 @@ def save_detector(det: Any, directory: PathLike, *, save_backbones: str = "auto"
     from safetensors.numpy import save_file as save_np
     from safetensors.torch import save_file as save_pt
 
-    from fisher import __version__
+    from fisher.version import __version__
 
     if save_backbones not in ("auto", "all", "none"):
         raise ValueError(f"save_backbones must be 'auto', 'all' or 'none', got {save_backbones!r}")

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from fisher.model.config import check_positive_ints
+from fisher.recipe.fisher_config import check_positive_ints
 
 __all__ = ["BEATsConfig"]
 
