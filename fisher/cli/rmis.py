@@ -32,10 +32,13 @@ __all__ = ["register"]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    from fisher.eval.encoder_registry import available_encoders
+
     p.add_argument(
         "--encoder",
         default="logstft",
-        help="logstft | random-tiny|mini|small | a FISHER name, hub id, directory or .pt file",
+        help=f"a registered encoder ({' | '.join(available_encoders())}) or a FISHER name, hub id, directory or "
+        ".pt file; FISHER ones take @bf16 / @int8 (resolve_encoder)",
     )
     p.add_argument("--allow-pickle", action="store_true", help="allow loading trusted official .pt checkpoints")
     p.add_argument(

@@ -22,12 +22,22 @@ Optional: ``cache_key: str`` (identity of weights + recipe; the RMIS embedding c
 Written once here: :class:`FisherEncoder` (FISHER with an embedding recipe) — the weight-free baseline
 :class:`fisher.eval.baseline.LogSTFT` implements the protocol itself.
 
-:func:`resolve_encoder` (RMIS runners, CLI ``fisher rmis``) accepts
+:func:`resolve_encoder` (RMIS runners, CLI ``fisher rmis --encoder``) accepts
 
-* ``"logstft"`` - the weight-free :class:`fisher.eval.baseline.LogSTFT` baseline;
-* ``"random-tiny"`` / ``"random-mini"`` / ``"random-small"`` - FISHER with random weights (``torch.manual_seed(0)``),
-  for smoke tests and as a no-pretraining reference;
-* a FISHER name / hub id / directory / ``.pt`` file (:meth:`fisher.Fisher.from_pretrained`);
+* a name of the encoder registry (:mod:`fisher.eval.encoder_registry`, case-insensitive), built in the RMIS recipe of
+  its entry. ``fisher`` registers (on import of :mod:`fisher.eval`, i.e. always here):
+
+  * ``"logstft"`` - the weight-free :class:`fisher.eval.baseline.LogSTFT` baseline;
+  * ``"random-tiny"`` / ``"random-mini"`` / ``"random-small"`` - FISHER with random weights (``torch.manual_seed(0)``),
+    for smoke tests and as a no-pretraining reference;
+  * ``"fisher"`` - the official ``small`` FISHER (:class:`FisherEncoder` with ``model="small"``);
+
+  ``fisher_asd`` adds ``beats`` / ``clap`` / ``wavlm`` / ``ast`` once :mod:`fisher_asd.encoders` is imported (they need
+  options such as ``checkpoint=``, so through this string path they only report what they need), and
+  :func:`~fisher.eval.encoder_registry.register_encoder` adds user encoders;
+* any other ``random-<scale>`` - an error naming the FISHER scales;
+* a FISHER name / hub id / directory / ``.pt`` file (:meth:`fisher.Fisher.from_pretrained`); a directory whose name
+  is also a registry name needs a path prefix (``./beats``);
 * any FISHER spec above with ``@bf16`` / ``@int8`` appended: the same model at reduced inference precision
   (:mod:`fisher.compute.precision`), e.g. ``"random-tiny@bf16"``;
 * a :class:`fisher.Fisher` instance or any object with ``embed(wave, sr)`` (give it a ``cache_key`` attribute to
@@ -45,7 +55,15 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from fisher.signals.validate import check_sr
+from fisher.eval.encoder_registry import (
+    available_encoders,
+    create_encoder,
+    find_encoder,
+    list_encoders,
+    register_encoder,
+    unregister_encoder,
+)
+from fisher.signals.checks import check_sr  # torch-free (fisher.signals.validate re-exports it)
 from fisher.types import ArrayLike, PathLike, SampleRate, WaveLike
 
 if TYPE_CHECKING:
@@ -53,7 +71,17 @@ if TYPE_CHECKING:
 
     from fisher.model.network import Fisher
 
-__all__ = ["Encoder", "FisherEncoder", "resolve_encoder", "weights_fingerprint"]
+__all__ = [
+    "Encoder",
+    "FisherEncoder",
+    "available_encoders",
+    "create_encoder",
+    "list_encoders",
+    "register_encoder",
+    "resolve_encoder",
+    "unregister_encoder",
+    "weights_fingerprint",
+]
 
 
 def weights_fingerprint(module: torch.nn.Module) -> str:
@@ -196,28 +224,64 @@ def resolve_encoder(spec: str | Encoder | Fisher, *, allow_pickle: bool = False)
         if not callable(getattr(spec, "embed", None)):
             raise TypeError(f"an encoder needs an embed(wave, sr) method; got {type(spec).__name__}")
         return spec
-    from fisher.compute.precision import PRECISIONS
-
     head, _, tail = spec.rpartition("@")
-    spec, precision = (head, tail) if head and tail in PRECISIONS else (spec, "fp32")  # "@rev" of hub ids stays
-    if spec == "logstft":
-        if precision != "fp32":
-            raise ValueError("the logstft baseline has no reduced-precision variant")
-        from fisher.eval.baseline import LogSTFT
-
-        return LogSTFT()
+    spec, precision = (head, tail) if head and tail in _PRECISIONS else (spec, "fp32")  # "@rev" of hub ids stays
+    entry = find_encoder(spec)
+    if entry is not None:
+        return entry.create_for_rmis(precision)
     if spec.startswith("random-"):
-        import torch
-
-        from fisher.recipe.fisher_config import FisherConfig
-        from fisher.model.network import Fisher
-
-        scale = spec[len("random-") :]
-        cfg = FisherConfig.preset(scale)  # raises for unknown scales
-        torch.manual_seed(0)
-        return FisherEncoder.rmis(Fisher(cfg), name=f"fisher-{scale}-random", precision=precision)
+        return _random_fisher(spec[len("random-") :], precision)  # raises for unknown scales
     from fisher.model.network import Fisher
 
     return FisherEncoder.rmis(
         Fisher.from_pretrained(spec, allow_pickle=allow_pickle), name=f"fisher:{spec}", precision=precision
     )
+
+
+# ---------------------------------------------------------------------------------------------- built-ins
+#: ``fisher.compute.precision.PRECISIONS`` (a copy: that module imports torch; a test keeps them equal).
+_PRECISIONS = ("fp32", "bf16", "int8")
+
+
+def _random_fisher(scale: str, precision: str = "fp32", **kwargs: Any) -> FisherEncoder:
+    """FISHER of preset ``scale`` with random weights (``torch.manual_seed(0)``) in the RMIS recipe."""
+    import torch
+
+    from fisher.recipe.fisher_config import FisherConfig
+    from fisher.model.network import Fisher
+
+    cfg = FisherConfig.preset(scale)  # raises for unknown scales
+    torch.manual_seed(0)
+    return FisherEncoder.rmis(Fisher(cfg), name=f"fisher-{scale}-random", precision=precision, **kwargs)
+
+
+def _logstft(**kwargs: Any) -> Encoder:
+    from fisher.eval.baseline import LogSTFT
+
+    return LogSTFT(**kwargs)
+
+
+def _register_builtins() -> None:
+    """``fisher``'s entries of the encoder registry (a name already taken, e.g. by a user, is left alone)."""
+    builtins: list[tuple[str, Any, dict[str, Any]]] = [
+        (
+            "fisher",
+            FisherEncoder,
+            {
+                "description": "FISHER (model='small' | tiny | mini | a hub id / directory / .pt | a Fisher), frozen",
+                "precisions": _PRECISIONS,
+                "rmis_options": {"long": "truncate", "pad_frames": True},
+            },
+        ),
+        ("logstft", _logstft, {"description": "weight-free log-STFT band statistics baseline", "noun": "baseline"}),
+    ]
+    for scale in ("tiny", "mini", "small"):
+        factory = functools.partial(_random_fisher, scale)
+        info = {"description": f"FISHER-{scale} with random weights (seed 0), RMIS recipe", "precisions": _PRECISIONS}
+        builtins.append((f"random-{scale}", factory, info))
+    for name, factory, info in builtins:
+        if find_encoder(name) is None:
+            register_encoder(name, factory, source="fisher", **info)
+
+
+_register_builtins()

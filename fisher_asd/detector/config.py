@@ -9,6 +9,7 @@ objects (``FisherConfig``, ``BEATsConfig``, transformers configs — random-weig
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import os
 import warnings
@@ -19,6 +20,7 @@ from typing import Any
 __all__ = [
     "LOCATION_ARG",
     "StreamConfig",
+    "StreamKind",
     "as_stream_config",
     "decode_options",
     "encode_options",
@@ -83,6 +85,14 @@ def decode_options(options: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class StreamKind(str, enum.Enum):
+    """The three kinds of detector stream (:mod:`fisher_asd.detector.stream` builds one class per kind)."""
+
+    FROZEN = "frozen"  #: a registered encoder's own pooled embedding, nothing trains
+    HEAD = "head"  #: a projection head on a frozen encoder; the head trains
+    MEF = "mef"  #: a stream of fisher_asd.streams.mef.STREAMS (head, plus LoRA for beats_r16 / beats_r32 / clap_lora)
+
+
 @dataclass
 class StreamConfig:
     """JSON description of a stream.
@@ -128,8 +138,15 @@ class StreamConfig:
             self.location = os.fspath(self.location)
 
     @property
+    def kind(self) -> StreamKind:
+        """The stream kind these fields describe: ``mef`` set → MEF, else ``head`` set → head, else frozen."""
+        if self.mef is not None:
+            return StreamKind.MEF
+        return StreamKind.FROZEN if self.head is None else StreamKind.HEAD
+
+    @property
     def trainable(self) -> bool:
-        return self.head is not None or self.mef is not None
+        return self.kind is not StreamKind.FROZEN
 
     def scores_machine(self, machine: str) -> bool:
         """Whether this stream takes part in the fused score of ``machine`` (see :func:`in_machines`)."""

@@ -135,6 +135,135 @@ def _save(state: dict[str, torch.Tensor], path: Path) -> None:
     atomic_write(path, lambda tmp: save_file({k: v.contiguous() for k, v in state.items()}, tmp))
 
 
+@dataclass
+class _Run:
+    """What one :func:`train_stream` call works with (fixed at the start) and its running state."""
+
+    stream: DetectorStream
+    clips: Callable[[Sequence[int]], list[torch.Tensor]]
+    sr: float
+    config: TrainConfig
+    clip: ClipLength
+    gen: torch.Generator
+    params: list[torch.nn.Parameter]
+    train_idx: list[int]
+    val_idx: list[int]
+    ckpt: Path | None
+    native: float = 0.0
+    aug_sr: float = 0.0
+    best: float = -math.inf
+    best_state: dict[str, torch.Tensor] | None = None
+    stale: int = 0
+    history: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.native = self.stream.native_rate(self.sr)
+        self.aug_sr = float(self.config.augment_sr)
+        self.history = {
+            "epochs": [],
+            "best_epoch": None,
+            "stopped": "max_epochs",
+            "n_train": len(self.train_idx),
+            "n_val": len(self.val_idx),
+        }
+
+    @property
+    def name(self) -> str:
+        return self.stream.name
+
+    def fixed(self, idx: Sequence[int]) -> torch.Tensor:
+        """The clips ``idx`` at ``aug_sr``, fixed in length → ``[B, N]``."""
+        return fixed_clips(self.clips(idx), self.sr, self.aug_sr, self.clip, self.name)
+
+    def view(self, x: torch.Tensor) -> torch.Tensor:
+        """One augmented view of ``x`` (drawn at ``aug_sr``), resampled to the stream's native rate."""
+        cfg = self.config
+        v = contrastive_view(
+            x,
+            self.aug_sr,
+            generator=self.gen,
+            noise_std=cfg.noise_std,
+            gain_db=cfg.gain_db,
+            drop_seconds=cfg.drop_seconds,
+        )
+        return to_native(v, self.aug_sr, self.native, self.name)
+
+
+def _start(
+    stream: DetectorStream,
+    clips: Callable[[Sequence[int]], list[torch.Tensor]],
+    n_clips: int,
+    sr: float,
+    config: TrainConfig,
+    seed: int,
+    clip: ClipLength | None,
+) -> _Run:
+    """Check the inputs, unfreeze the trainable parameters, seed the generator and hold out the validation clips."""
+    params = stream.trainable_parameters()
+    if not params:
+        raise ValueError(f"stream {stream.name!r} has nothing to train (no head, no LoRA)")
+    if n_clips < 2:
+        raise ValueError(f"stream {stream.name!r}: contrastive training needs at least 2 clips, got {n_clips}")
+    for p in params:
+        p.requires_grad_(True)
+    gen = torch.Generator().manual_seed(
+        int(np.random.SeedSequence([seed, zlib.crc32(stream.name.encode())]).generate_state(1)[0])
+    )
+    order = torch.randperm(n_clips, generator=gen).tolist()
+    n_val = 0
+    if config.early_stop == "spread" and n_clips >= 8:
+        n_val = max(2, round(config.val_fraction * n_clips))
+    ckpt = Path(config.checkpoint_dir) / stream.name if config.checkpoint_dir else None
+    return _Run(stream, clips, sr, config, clip or ClipLength(), gen, params, order[n_val:], order[:n_val], ckpt)
+
+
+def _train_epoch(run: _Run, opt: torch.optim.Optimizer, epoch: int, n_batches: int, bar: Any) -> dict[str, Any]:
+    """One pass over the shuffled training clips → the epoch's record ``{"epoch", "loss", "infonce", "variance"}``."""
+    cfg, native = run.config, run.native
+    perm = [run.train_idx[i] for i in torch.randperm(len(run.train_idx), generator=run.gen).tolist()]
+    losses, parts = [], {"infonce": 0.0, "variance": 0.0}
+    for lo, hi in _batches(len(perm), cfg.batch_size):
+        x = run.fixed(perm[lo:hi])
+        v1, v2 = [run.view(x) for _ in range(2)]
+        loss, part = contrastive_loss(
+            run.stream(v1, native),
+            run.stream(v2, native),
+            tau=cfg.tau,
+            var_weight=cfg.var_weight,
+            var_target=cfg.var_target,
+        )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        for k in parts:
+            parts[k] += part[k] / n_batches
+        bar.update(1)
+        bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.3f}")
+    return {"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else float("nan"), **parts}
+
+
+def _end_epoch(run: _Run, epoch: int, record: dict[str, Any]) -> bool:
+    """Checkpoint the epoch, measure the validation spread, keep the best state; ``True`` = stop early."""
+    state = run.stream.trainable_state()
+    if run.ckpt is not None:
+        _save(state, run.ckpt / f"epoch_{epoch + 1:02d}.safetensors")
+    if run.val_idx:
+        with torch.no_grad():
+            z = run.stream(to_native(run.fixed(run.val_idx), run.aug_sr, run.native, run.name), run.native)
+        record["spread"] = embedding_spread(z)
+        if record["spread"] > run.best + run.config.min_delta:
+            run.best, run.best_state, run.stale = record["spread"], copy.deepcopy(state), 0
+            run.history["best_epoch"] = epoch + 1
+        else:
+            run.stale += 1
+    else:
+        run.best_state, run.history["best_epoch"] = copy.deepcopy(state), epoch + 1
+    run.history["epochs"].append(record)
+    log.info("stream %s epoch %d: %s", run.name, epoch + 1, record)
+    return bool(run.val_idx) and run.stale >= run.config.patience
+
+
 def train_stream(
     stream: DetectorStream,
     clips: Callable[[Sequence[int]], list[torch.Tensor]],
@@ -156,110 +285,24 @@ def train_stream(
         sr: sampling rate of the clips in Hz.
         clip: the clip-length policy (default :class:`ClipLength` = 160,000 samples at 16 kHz).
     """
-    params = stream.trainable_parameters()
-    if not params:
-        raise ValueError(f"stream {stream.name!r} has nothing to train (no head, no LoRA)")
-    if n_clips < 2:
-        raise ValueError(f"stream {stream.name!r}: contrastive training needs at least 2 clips, got {n_clips}")
-    for p in params:
-        p.requires_grad_(True)
-    gen = torch.Generator().manual_seed(
-        int(np.random.SeedSequence([seed, zlib.crc32(stream.name.encode())]).generate_state(1)[0])
-    )
-    native = stream.native_rate(sr)
-    clip = clip or ClipLength()
-    aug_sr = float(config.augment_sr)
-    order = torch.randperm(n_clips, generator=gen).tolist()
-    n_val = 0
-    if config.early_stop == "spread" and n_clips >= 8:
-        n_val = max(2, round(config.val_fraction * n_clips))
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    stream.eval()
-    history: dict[str, Any] = {
-        "epochs": [],
-        "best_epoch": None,
-        "stopped": "max_epochs",
-        "n_train": len(train_idx),
-        "n_val": n_val,
-    }
-    best, best_state, stale = -math.inf, None, 0
-    n_batches = len(_batches(len(train_idx), config.batch_size))
-    total = config.epochs * n_batches
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc=f"train {stream.name}", disable=not show_progress, leave=False)
-    ckpt = Path(config.checkpoint_dir) / stream.name if config.checkpoint_dir else None
+    run = _start(stream, clips, n_clips, sr, config, seed, clip)
+    opt = torch.optim.AdamW(run.params, lr=config.lr, weight_decay=config.weight_decay)
+    stream.eval()
+    n_batches = len(_batches(len(run.train_idx), config.batch_size))
+    bar = tqdm(total=config.epochs * n_batches, desc=f"train {stream.name}", disable=not show_progress, leave=False)
     try:
         for epoch in range(config.epochs):
-            perm = [train_idx[i] for i in torch.randperm(len(train_idx), generator=gen).tolist()]
-            losses, parts = [], {"infonce": 0.0, "variance": 0.0}
-            for lo, hi in _batches(len(perm), config.batch_size):
-                idx = perm[lo:hi]
-                x = fixed_clips(clips(idx), sr, aug_sr, clip, stream.name)
-                views = [
-                    to_native(
-                        contrastive_view(
-                            x,
-                            aug_sr,
-                            generator=gen,
-                            noise_std=config.noise_std,
-                            gain_db=config.gain_db,
-                            drop_seconds=config.drop_seconds,
-                        ),
-                        aug_sr,
-                        native,
-                        stream.name,
-                    )
-                    for _ in range(2)
-                ]
-                v1, v2 = views
-                loss, part = contrastive_loss(
-                    stream(v1, native),
-                    stream(v2, native),
-                    tau=config.tau,
-                    var_weight=config.var_weight,
-                    var_target=config.var_target,
-                )
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                losses.append(float(loss.detach()))
-                for k in parts:
-                    parts[k] += part[k] / n_batches
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.3f}")
-            record: dict[str, Any] = {
-                "epoch": epoch + 1,
-                "loss": float(np.mean(losses)) if losses else float("nan"),
-                **parts,
-            }
-            state = stream.trainable_state()
-            if ckpt is not None:
-                _save(state, ckpt / f"epoch_{epoch + 1:02d}.safetensors")
-            if n_val:
-                with torch.no_grad():
-                    val = fixed_clips(clips(val_idx), sr, aug_sr, clip, stream.name)
-                    z = stream(to_native(val, aug_sr, native, stream.name), native)
-                record["spread"] = embedding_spread(z)
-                if record["spread"] > best + config.min_delta:
-                    best, best_state, stale = record["spread"], copy.deepcopy(state), 0
-                    history["best_epoch"] = epoch + 1
-                else:
-                    stale += 1
-            else:
-                best_state, history["best_epoch"] = copy.deepcopy(state), epoch + 1
-            history["epochs"].append(record)
-            log.info("stream %s epoch %d: %s", stream.name, epoch + 1, record)
-            if n_val and stale >= config.patience:
-                history["stopped"] = "early_stop"
+            if _end_epoch(run, epoch, _train_epoch(run, opt, epoch, n_batches, bar)):
+                run.history["stopped"] = "early_stop"
                 break
     finally:
         bar.close()
-        for p in params:
+        for p in run.params:
             p.requires_grad_(False)
-    if best_state is not None:
-        stream.load_trainable_state(best_state)
-        if ckpt is not None:
-            _save(best_state, ckpt / "best.safetensors")
-    return history
+    if run.best_state is not None:
+        stream.load_trainable_state(run.best_state)
+        if run.ckpt is not None:
+            _save(run.best_state, run.ckpt / "best.safetensors")
+    return run.history

@@ -1,7 +1,9 @@
 """Audio encoders of ``fisher_asd``: protocol, registry and the built-ins.
 
 Protocol: :class:`fisher.eval.encoders.Encoder` (shared with the RMIS runners; read :mod:`fisher.eval.encoders`),
-extended for trainable torch encoders in :mod:`fisher_asd.encoders.base`; registry: :mod:`fisher_asd.encoders.registry`.
+extended for trainable torch encoders in :mod:`fisher_asd.encoders.base`; registry: the library's one table
+(:mod:`fisher.eval.encoder_registry`), to which :mod:`fisher_asd.encoders.registry` adds ``beats`` / ``clap`` / ``wavlm`` /
+``ast`` on import.
 ``fisher`` and ``logstft`` are the library's own :class:`fisher.eval.encoders.FisherEncoder` and
 :class:`fisher.eval.baseline.LogSTFT` (``LogSTFTEncoder`` is the same class).
 ``BEATs`` needs only torch; ``ClapEncoder`` / ``WavLMEncoder`` / ``ASTEncoder`` need the ``[asd]`` extra
@@ -21,7 +23,14 @@ from .base import AudioEncoder, Encoder, FrameEncoder
 from .beats import BEATs, BEATsConfig
 from .beats.encoder import BEATsEncoder
 from .fbank import kaldi_fbank
-from .registry import available_encoders, create_encoder, register_encoder, unregister_encoder
+from .registry import (
+    EncoderEntry,
+    available_encoders,
+    create_encoder,
+    list_encoders,
+    register_encoder,
+    unregister_encoder,
+)
 
 __all__ = [
     "AudioEncoder",
@@ -29,12 +38,14 @@ __all__ = [
     "BEATsConfig",
     "BEATsEncoder",
     "Encoder",
+    "EncoderEntry",
     "FisherEncoder",
     "FrameEncoder",
     "LogSTFTEncoder",
     "available_encoders",
     "create_encoder",
     "kaldi_fbank",
+    "list_encoders",
     "register_encoder",
     "unregister_encoder",
 ]

@@ -1,14 +1,17 @@
-"""Encoder registry: built-ins by name, plus user encoders.
+"""``fisher_asd``'s encoders in the one encoder registry (:mod:`fisher.eval.encoder_registry`).
 
 >>> from fisher_asd.encoders import create_encoder, register_encoder, available_encoders
 >>> enc = create_encoder("logstft")
 >>> register_encoder("mine", MyEncoder)            # a class / factory called with create_encoder's kwargs
 >>> register_encoder("mine-fixed", my_encoder)     # or a ready instance (returned as is)
 
-Built-ins: ``fisher`` (``model="small"``, ``pool``, ``long``), ``logstft`` (``bins_per_band``), ``beats``
-(``checkpoint=path`` or ``config=`` for random weights), ``clap`` / ``wavlm`` / ``ast`` (``name_or_path=`` hub id or
-local directory, or ``config=`` a transformers config for random weights; plus the encoder options). Every object
-returned by :func:`create_encoder` satisfies :class:`fisher_asd.encoders.base.Encoder`.
+The functions here *are* those of :mod:`fisher.eval.encoder_registry` (same objects, same table): an encoder
+registered through either module is visible through both, and through :func:`fisher.eval.encoders.resolve_encoder`.
+Importing this module adds ``beats`` (``checkpoint=path`` or ``config=`` for random weights) and ``clap`` / ``wavlm``
+/ ``ast`` (``name_or_path=`` hub id or local directory, or ``config=`` a transformers config for random weights; plus
+the encoder options; they need the ``[asd]`` extra) to ``fisher``'s own ``fisher`` (``model="small"``, ``pool``,
+``long``), ``logstft`` (``bins_per_band``) and ``random-tiny|mini|small``. Every object returned by
+:func:`create_encoder` satisfies :class:`fisher_asd.encoders.base.Encoder`.
 """
 
 from __future__ import annotations
@@ -16,90 +19,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from fisher.eval.encoder_registry import (
+    EncoderEntry,
+    available_encoders,
+    create_encoder,
+    find_encoder,
+    list_encoders,
+    register_encoder,
+    unregister_encoder,
+)
 from fisher.types import PathLike
-
-from .base import Encoder
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig
 
     from .beats.config import BEATsConfig
 
-__all__ = ["available_encoders", "create_encoder", "register_encoder", "unregister_encoder"]
-
-_REGISTRY: dict[str, Any] = {}
-_BUILTIN = ("ast", "beats", "clap", "fisher", "logstft", "wavlm")
-
-
-def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"encoder name must be a non-empty string, got {name!r}")
-    return name.strip().lower()
-
-
-def register_encoder(name: str, factory: Callable[..., Encoder] | Encoder | None = None, *, overwrite: bool = False):
-    """Register ``factory`` (callable returning an encoder, or a ready encoder instance) under ``name``.
-
-    Without ``factory`` it returns a decorator. Re-using a name raises ``ValueError`` unless ``overwrite=True``
-    (built-in names can be shadowed that way too).
-    """
-    key = _check_name(name)
-
-    def add(obj: Callable[..., Encoder] | Encoder) -> Callable[..., Encoder] | Encoder:
-        if not (isinstance(obj, Encoder) or callable(obj)):
-            raise TypeError(f"register_encoder({key!r}, ...) needs a factory or an encoder instance, got {obj!r}")
-        if key in _REGISTRY and not overwrite:
-            raise ValueError(f"encoder {key!r} is already registered; pass overwrite=True to replace it")
-        _REGISTRY[key] = obj
-        return obj
-
-    return add if factory is None else add(factory)
-
-
-def unregister_encoder(name: str) -> None:
-    """Remove a registered encoder (``KeyError`` if unknown)."""
-    key = _check_name(name)
-    if key not in _REGISTRY:
-        raise KeyError(f"encoder {key!r} is not registered")
-    del _REGISTRY[key]
-
-
-def available_encoders() -> list[str]:
-    """Sorted names of all registered encoders."""
-    return sorted(_REGISTRY)
-
-
-def create_encoder(name: str, /, **kwargs: Any) -> Encoder:
-    """Build the encoder registered as ``name`` with ``kwargs``; checks the result against the protocol."""
-    key = _check_name(name)
-    if key not in _REGISTRY:
-        raise KeyError(f"unknown encoder {name!r}; available: {', '.join(available_encoders())}")
-    obj = _REGISTRY[key]
-    if isinstance(obj, Encoder) and not isinstance(obj, type):
-        if kwargs:
-            raise TypeError(f"encoder {key!r} was registered as an instance and takes no options, got {sorted(kwargs)}")
-        enc = obj
-    else:
-        enc = obj(**kwargs)
-    missing = [m for m in ("name", "sample_rate", "dim", "embedding_dim", "embed") if not hasattr(enc, m)]
-    if missing:
-        raise TypeError(f"encoder {key!r} does not implement the encoder protocol: missing {', '.join(missing)}")
-    return enc
+__all__ = [
+    "EncoderEntry",
+    "available_encoders",
+    "create_encoder",
+    "list_encoders",
+    "register_encoder",
+    "unregister_encoder",
+]
 
 
 # ---------------------------------------------------------------------------------------------- built-ins
-def _fisher(**kwargs: Any):
-    from fisher.eval.encoders import FisherEncoder
-
-    return FisherEncoder(**kwargs)
-
-
-def _logstft(**kwargs: Any):
-    from fisher.eval.baseline import LogSTFT
-
-    return LogSTFT(**kwargs)
-
-
 def _beats(checkpoint: PathLike | None = None, config: BEATsConfig | None = None, **kwargs: Any):
     from .beats.encoder import BEATsEncoder
 
@@ -133,12 +79,37 @@ def _hf(module: str, cls_name: str) -> Callable[..., Any]:
     return factory
 
 
-for _name, _factory in (
-    ("fisher", _fisher),
-    ("logstft", _logstft),
-    ("beats", _beats),
-    ("clap", _hf("clap", "ClapEncoder")),
-    ("wavlm", _hf("wavlm", "WavLMEncoder")),
-    ("ast", _hf("ast", "ASTEncoder")),
-):
-    register_encoder(_name, _factory)
+#: ``fisher_asd``'s entries: name → (factory, metadata of :class:`EncoderEntry`).
+_BUILTIN: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
+    "beats": (
+        _beats,
+        {"description": "BEATs iter3+ (checkpoint= official .pt, or config= random)", "sample_rate": 16000},
+    ),
+    "clap": (
+        _hf("clap", "ClapEncoder"),
+        {
+            "description": "LAION CLAP audio tower (name_or_path= hub id / directory, or config=)",
+            "sample_rate": 48000,
+            "needs_extra": "asd",
+        },
+    ),
+    "wavlm": (
+        _hf("wavlm", "WavLMEncoder"),
+        {
+            "description": "WavLM-base (name_or_path= hub id / directory, or config=)",
+            "sample_rate": 16000,
+            "needs_extra": "asd",
+        },
+    ),
+    "ast": (
+        _hf("ast", "ASTEncoder"),
+        {
+            "description": "Audio Spectrogram Transformer (name_or_path= hub id / directory, or config=)",
+            "sample_rate": 16000,
+            "needs_extra": "asd",
+        },
+    ),
+}
+for _name, (_factory, _info) in _BUILTIN.items():
+    if find_encoder(_name) is None:  # a name a user registered first is left alone
+        register_encoder(_name, _factory, source="fisher_asd", **_info)

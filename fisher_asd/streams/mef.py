@@ -103,6 +103,22 @@ def adapted_copy(module: nn.Module, names: list[str]) -> nn.Module:
     return copy.deepcopy(module, memo)
 
 
+def _adapt(spec: StreamSpec, encoder: AudioEncoder) -> tuple[AudioEncoder, int, list[str]]:
+    """``(encoder, split, adapter names)`` of a stream: for a LoRA spec an adapted copy (:func:`adapted_copy`) with
+    adapters on the last ``spec.lora.last_blocks`` blocks, which start at ``split``; else the encoder, 0, ``[]``."""
+    lora = spec.lora
+    if lora is None:
+        return encoder, 0, []
+    blocks = encoder.block_names()
+    if len(blocks) < lora.last_blocks:
+        raise ValueError(f"{spec.name}: encoder has {len(blocks)} blocks < {lora.last_blocks}")
+    split = len(blocks) - lora.last_blocks
+    targets = [f"{b}.{t}" for b in blocks[split:] for t in lora.targets]
+    encoder = adapted_copy(encoder, [f"backbone.{t}" for t in targets])
+    pattern = "|".join(t.replace(".", r"\.") for t in targets)
+    return encoder, split, inject_lora(encoder.backbone, pattern, lora.r, lora.alpha)
+
+
 class Stream(nn.Module):
     """Encoder (+ LoRA) + projection head; ``forward(x)`` ``[B, N]`` at ``encoder.sample_rate`` → ``[B, 256]``."""
 
@@ -111,18 +127,7 @@ class Stream(nn.Module):
         if not isinstance(encoder, AudioEncoder):
             raise TypeError(f"stream {spec.name!r} needs a torch AudioEncoder, got {type(encoder).__name__}")
         self.spec = spec
-        self.split = 0
-        if spec.lora is not None:
-            blocks = encoder.block_names()
-            if len(blocks) < spec.lora.last_blocks:
-                raise ValueError(f"{spec.name}: encoder has {len(blocks)} blocks < {spec.lora.last_blocks}")
-            self.split = len(blocks) - spec.lora.last_blocks
-            targets = [f"{b}.{t}" for b in blocks[self.split :] for t in spec.lora.targets]
-            encoder = adapted_copy(encoder, [f"backbone.{t}" for t in targets])
-            pattern = "|".join(t.replace(".", r"\.") for t in targets)
-            self.lora_names = inject_lora(encoder.backbone, pattern, spec.lora.r, spec.lora.alpha)
-        else:
-            self.lora_names = []
+        encoder, self.split, self.lora_names = _adapt(spec, encoder)
         for p in encoder.backbone.parameters():
             p.requires_grad_(False)
         for p in lora_parameters(encoder.backbone):
@@ -133,6 +138,12 @@ class Stream(nn.Module):
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def adapted(self) -> bool:
+        """A LoRA stream (``beats_r16`` / ``beats_r32`` / ``clap_lora``): its encoder is an adapted copy whose blocks
+        from ``split`` on carry adapters; the others use the given encoder as is (``split`` 0)."""
+        return bool(self.lora_names)
 
     def num_trainable(self) -> int:
         """Trainable parameters (head + LoRA)."""
@@ -182,7 +193,7 @@ class StreamSet(nn.Module):
             else:
                 by_key[s.spec.share].append(s)
         for key, members in by_key.items():
-            lora_splits = [s.split for s in members if s.spec.lora is not None]
+            lora_splits = [s.split for s in members if s.adapted]
             split = min(lora_splits) if lora_splits else 0  # frozen members can continue from any block
             first = members[0].encoder
             ok = [s for s in members if _same_prefix(first, s.encoder, split)] if split > 0 else []
