@@ -82,7 +82,7 @@ def test_builtins_and_metadata():
     assert rates["logstft"] is rates["fisher"] is None  # any input rate
     extras = {e.name: e.needs_extra for e in entries}
     assert extras["clap"] == extras["wavlm"] == extras["ast"] == "asd" and extras["beats"] is extras["fisher"] is None
-    from fisher.inference.precision import PRECISIONS
+    from fisher.compute.precision import PRECISIONS
 
     assert encoder_entry("FISHER").precisions == encoder_entry("random-tiny").precisions == PRECISIONS
     assert encoder_entry("logstft").precisions == ("fp32",) and all(e.description for e in entries)

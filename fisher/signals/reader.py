@@ -1,6 +1,6 @@
 """The one signal reader: every file format fisher accepts, with one set of rules for rate, scaling and channels.
 
-Used by streaming (:mod:`fisher.inference.streaming`), the datasets and evaluation runners
+Used by long-file embedding (:mod:`fisher.recipe.streaming`), the datasets and evaluation runners
 (:mod:`fisher.eval.datasets`, :mod:`fisher.eval.rmis`), pretraining (:mod:`fisher.pretrain.sources`), the parallel
 embedder and the detector's file lists.
 

@@ -345,7 +345,7 @@ class Detector:
 
     def _prepare_heads(self, sr: float) -> None:
         for name, s in self.streams.items():
-            if s.config.head is not None and s.mef is None and s.head is None:
+            if s.needs_head:
                 s.ensure_head(sr)
                 self.head_sr_[name] = sr
                 if self.device is not None:
