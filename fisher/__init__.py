@@ -59,14 +59,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
+    from fisher.compute.capabilities import inference_capabilities
     from fisher.deploy.export import export_onnx
     from fisher.deploy.runtime import OnnxFisher
     from fisher.hub.registry import PretrainedRecord, list_models
-    from fisher.compute.capabilities import inference_capabilities
     from fisher.model.bands import spectrogram, split_bands
+    from fisher.model.network import Fisher
     from fisher.recipe.fisher_config import FisherConfig
     from fisher.recipe.framing import frame_params, min_samples, num_bands
-    from fisher.model.network import Fisher
 
 
 def __getattr__(name: str) -> Any:

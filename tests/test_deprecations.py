@@ -18,7 +18,12 @@ MOVED = {
     "fisher.eval.rmis.demo": ("fisher.eval.rmis.auc_table", "demo_table"),
     "fisher.cli.limits": ("fisher.clikit.limits", "bounded_int"),
     "fisher.cli.outputs": ("fisher.clikit.outputs", "check_output_dir"),
-    "fisher.inference.streaming": ("fisher.recipe.streaming", "FileEmbedding"),
+    "fisher.inference.streaming": ("fisher.recipe.long_files", "FileEmbedding"),
+    "fisher.eval.rmis.knn": ("fisher.eval.rmis.distances", "cosine_knn"),
+    "fisher.pretrain.config": ("fisher.pretrain.pretrain_config", "PretrainConfig"),
+    "fisher_asd.detector.config": ("fisher_asd.detector.stream_config", "StreamConfig"),
+    "fisher_asd.detector.knn": ("fisher_asd.detector.bank", "knn_score"),
+    "fisher_asd.encoders.beats.config": ("fisher_asd.encoders.beats.beats_config", "BEATsConfig"),
 }
 
 
@@ -34,7 +39,7 @@ def fresh_import(name: str):
 def test_old_path_warns_and_reexports(old):
     new, name = MOVED[old]
     module, caught = fresh_import(old)
-    assert caught and new.split(".")[1] in str(caught[0].message), [str(w.message) for w in caught]
+    assert caught and new.rsplit(".", 1)[1] in str(caught[0].message), [str(w.message) for w in caught]
     assert getattr(module, name) is getattr(importlib.import_module(new), name)
 
 

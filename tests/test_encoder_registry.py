@@ -138,8 +138,8 @@ def test_registered_through_fisher_asd_resolves_through_fisher(user_name):
 
 
 def test_registered_through_fisher_builds_through_fisher_asd(user_name):
-    from fisher_asd.detector.config import StreamConfig
     from fisher_asd.detector.stream import FrozenStream, build_streams
+    from fisher_asd.detector.stream_config import StreamConfig
 
     registry.register_encoder(user_name, Constant)
     assert asd_encoders.create_encoder(user_name.upper(), value=2.0).value == 2.0
@@ -188,7 +188,6 @@ def test_fisher_rmis_help_lists_the_registry(capsys):
 
 # ---------------------------------------------------------------------------------------------- stream kinds
 def test_stream_kinds_are_types():
-    from fisher_asd.detector.config import StreamConfig, StreamKind
     from fisher_asd.detector.presets import preset
     from fisher_asd.detector.stream import (
         STREAM_TYPES,
@@ -198,6 +197,7 @@ def test_stream_kinds_are_types():
         MEFStream,
         build_streams,
     )
+    from fisher_asd.detector.stream_config import StreamConfig, StreamKind
     from tests.asd_tiny import tiny_beats
 
     mef = [c for c in preset("system1").stream_configs() if c.encoder == "beats"]  # beats_r16, beats_r32 (LoRA)

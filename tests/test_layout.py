@@ -95,7 +95,7 @@ def test_graph_sees_deferred_and_relative_imports():
     # deferred (function-level) import: Fisher.from_pretrained imports the checkpoint reader when called
     assert "fisher.hub.checkpoint" in graph["fisher.model.network"]
     # relative import inside fisher_asd.detector
-    assert "fisher_asd.detector.config" in graph["fisher_asd.detector.presets"]
+    assert "fisher_asd.detector.stream_config" in graph["fisher_asd.detector.presets"]
 
 
 def test_find_cycle_reports_the_cycle():

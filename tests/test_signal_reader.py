@@ -11,9 +11,9 @@ from scipy.io import savemat
 import fisher
 from fisher.eval.datasets import read_signal as datasets_read_signal
 from fisher.eval.rmis import embed as rmis_embed
-from fisher.recipe.streaming import SignalReader
 from fisher.pretrain.sources import Entry, index_signals
 from fisher.pretrain.sources import read_signal as pretrain_read
+from fisher.recipe.long_files import SignalReader
 from fisher.signals.reader import SR_KEYS, SignalFile, read_signal
 from fisher_asd.detector import ClipFiles
 

@@ -12,7 +12,7 @@ import soundfile as sf
 import torch
 
 from fisher import Fisher, FisherConfig
-from fisher.recipe.streaming import DC_BLOCK, SignalReader
+from fisher.recipe.long_files import DC_BLOCK, SignalReader
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 import warnings
 
-from fisher.clikit.limits import *  # noqa: F403
+from fisher.clikit.limits import *
 from fisher.clikit.limits import __all__  # noqa: F401
 
 warnings.warn("fisher.cli.limits is deprecated: import fisher.clikit.limits", DeprecationWarning, stacklevel=2)

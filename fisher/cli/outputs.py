@@ -2,7 +2,7 @@
 
 import warnings
 
-from fisher.clikit.outputs import *  # noqa: F403
+from fisher.clikit.outputs import *
 from fisher.clikit.outputs import __all__  # noqa: F401
 
 warnings.warn("fisher.cli.outputs is deprecated: import fisher.clikit.outputs", DeprecationWarning, stacklevel=2)

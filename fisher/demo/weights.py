@@ -43,8 +43,8 @@ def registry_names() -> list[str]:
 def _random(name: str, reason: str) -> DemoWeights:
     import torch
 
-    from fisher.recipe.fisher_config import PRESETS, FisherConfig
     from fisher.model.network import Fisher
+    from fisher.recipe.fisher_config import PRESETS, FisherConfig
 
     scale = name if name in PRESETS else "tiny"
     torch.manual_seed(0)

@@ -25,8 +25,8 @@ import numpy as np
 from fisher.deploy.spectrogram import log_spectrogram_np, split_bands_np
 from fisher.recipe.fisher_config import FisherConfig
 from fisher.recipe.framing import BandShapes, check_options, frame_params, parse_summary, summary_dim
+from fisher.recipe.long_files import FileEmbedding, embed_reader, open_reader
 from fisher.recipe.plan import EmbeddingRecipe, embed_clips
-from fisher.recipe.streaming import FileEmbedding, embed_reader, open_reader
 from fisher.signals.checks import as_arrays
 
 __all__ = ["OnnxBackend", "OnnxFisher", "summarise_tokens"]
@@ -251,15 +251,15 @@ class OnnxFisher(BandShapes):
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(clip index, [T_w, F] normalised spectrogram)`` for every analysis window of validated clips.
 
-        The front end of :meth:`embed` (per-clip DC removal, 1024-frame windows, optional time padding; grouped by
-        length as :meth:`embed` batches them); also the calibration data of
-        :func:`fisher.deploy.quantize.quantize_onnx_int8`.
+        The front end of :meth:`embed` (per-clip DC removal, 1024-frame windows, optional time padding), in clip
+        order; also the calibration data of :func:`fisher.deploy.quantize.quantize_onnx_int8`.
         """
         recipe = EmbeddingRecipe.build(self.config, sr, long=long, pad_frames=pad_frames, summary="cls")
         backend = OnnxBackend(self, recipe)
-        jobs, _ = window_jobs(recipe, backend, clips, single)
-        for chunk in jobs:
-            for i, centred, start, stop in chunk:
+        for i, clip in enumerate(clips):
+            spans = recipe.windows(clip.size, where="waveform" if single else f"clip {i}")
+            centred = backend.centre(clip, spans[-1][1])
+            for start, stop in spans:
                 yield i, backend.spectrogram(centred[start:stop])
 
     def __repr__(self) -> str:

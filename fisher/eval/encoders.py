@@ -144,9 +144,9 @@ class FisherEncoder:
         summary: str | None = None,
     ) -> None:
         from fisher.compute.precision import PRECISIONS
+        from fisher.model.network import Fisher
         from fisher.recipe.fisher_config import FisherConfig
         from fisher.recipe.framing import parse_summary
-        from fisher.model.network import Fisher
 
         if pool not in ("concat", "mean"):
             raise ValueError(f"pool must be 'concat' or 'mean' (one vector per clip), got {pool!r}")
@@ -247,8 +247,8 @@ def _random_fisher(scale: str, precision: str = "fp32", **kwargs: Any) -> Fisher
     """FISHER of preset ``scale`` with random weights (``torch.manual_seed(0)``) in the RMIS recipe."""
     import torch
 
-    from fisher.recipe.fisher_config import FisherConfig
     from fisher.model.network import Fisher
+    from fisher.recipe.fisher_config import FisherConfig
 
     cfg = FisherConfig.preset(scale)  # raises for unknown scales
     torch.manual_seed(0)

@@ -2,7 +2,9 @@
 
 import warnings
 
-from fisher.compute.capabilities import *  # noqa: F403
+from fisher.compute.capabilities import *
 from fisher.compute.capabilities import __all__  # noqa: F401
 
-warnings.warn("fisher.inference.capabilities is deprecated: import fisher.compute.capabilities", DeprecationWarning, stacklevel=2)
+warnings.warn(
+    "fisher.inference.capabilities is deprecated: import fisher.compute.capabilities", DeprecationWarning, stacklevel=2
+)

@@ -74,8 +74,8 @@ def _model_payload(model: Fisher | PathLike) -> tuple:
 def _build_model(payload: tuple) -> Any:
     import torch
 
-    from fisher.recipe.fisher_config import FisherConfig
     from fisher.model.network import Fisher
+    from fisher.recipe.fisher_config import FisherConfig
 
     if payload[0] == "pretrained":
         return Fisher.from_pretrained(payload[1])

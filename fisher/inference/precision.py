@@ -2,7 +2,9 @@
 
 import warnings
 
-from fisher.compute.precision import *  # noqa: F403
+from fisher.compute.precision import *
 from fisher.compute.precision import __all__  # noqa: F401
 
-warnings.warn("fisher.inference.precision is deprecated: import fisher.compute.precision", DeprecationWarning, stacklevel=2)
+warnings.warn(
+    "fisher.inference.precision is deprecated: import fisher.compute.precision", DeprecationWarning, stacklevel=2
+)

@@ -2,9 +2,7 @@
 
 import warnings
 
-from fisher.recipe.fisher_config import *  # noqa: F403
+from fisher.recipe.fisher_config import *
 from fisher.recipe.fisher_config import __all__  # noqa: F401
 
-warnings.warn(
-    "fisher.model.config is deprecated: import fisher.recipe.fisher_config", DeprecationWarning, stacklevel=2
-)
+warnings.warn("fisher.model.config is deprecated: import fisher.recipe.fisher_config", DeprecationWarning, stacklevel=2)

@@ -2,7 +2,7 @@
 
 import warnings
 
-from fisher.recipe.framing import *  # noqa: F403
+from fisher.recipe.framing import *
 from fisher.recipe.framing import __all__  # noqa: F401
 
 warnings.warn("fisher.model.framing is deprecated: import fisher.recipe.framing", DeprecationWarning, stacklevel=2)

@@ -24,8 +24,8 @@ from fisher.model.backend import TorchBackend
 from fisher.model.vit import Block, sincos_table
 from fisher.recipe.fisher_config import FisherConfig
 from fisher.recipe.framing import BandShapes, check_options, frame_params, parse_summary, summary_dim
+from fisher.recipe.long_files import FileEmbedding, embed_reader, iter_reader_windows, open_reader
 from fisher.recipe.plan import EmbeddingRecipe, embed_clips
-from fisher.recipe.streaming import FileEmbedding, embed_reader, iter_reader_windows, open_reader
 from fisher.signals.validate import as_clips
 
 __all__ = ["Fisher"]
@@ -192,8 +192,10 @@ class Fisher(BandShapes, nn.Module):
         backend = TorchBackend(self, recipe, precision=precision, device=device)
         progress = None
         if show_progress:
+
             def progress(jobs: list) -> Any:
                 return tqdm(jobs, desc="fisher embed", unit="batch")
+
         out = embed_clips(recipe, backend, batch.clips, single=batch.single, progress=progress)
         if batch.single:
             out = out[0]
@@ -212,15 +214,15 @@ class Fisher(BandShapes, nn.Module):
         device: str | torch.device | None = None,
         summary: str | None = None,
     ) -> FileEmbedding:
-        """Embed a whole recording window by window in bounded memory (:mod:`fisher.recipe.streaming`).
+        """Embed a whole recording window by window in bounded memory (:mod:`fisher.recipe.long_files`).
 
         Args:
-            path / channel / key / sr: the recording (:class:`fisher.recipe.streaming.SignalReader`: ``channel``
+            path / channel / key / sr: the recording (:class:`fisher.recipe.long_files.SignalReader`: ``channel``
                 index or name, ``key`` of an ``.npz`` / ``.mat`` array, ``sr`` when the file does not state it).
             pool / precision / device / summary: as :meth:`embed`; ``batch_size`` = windows per forward pass and per
                 read block.
         Returns:
-            :class:`~fisher.recipe.streaming.FileEmbedding`: per-window rows with times, and the pooled
+            :class:`~fisher.recipe.long_files.FileEmbedding`: per-window rows with times, and the pooled
             ``embedding`` that equals ``embed(recording, sr, summary=summary)`` up to float rounding (≤ 1e-5).
         """
         check_options(pool, "chunk", False, batch_size)

@@ -16,8 +16,8 @@ CFG``) and ``fisher pretrain export CKPT DIR``.
 
 from __future__ import annotations
 
-from fisher.pretrain.config import PretrainConfig
 from fisher.pretrain.export import export_encoder
+from fisher.pretrain.pretrain_config import PretrainConfig
 from fisher.pretrain.trainer import Trainer, pretrain
 
 __all__ = ["PretrainConfig", "Trainer", "export_encoder", "pretrain"]

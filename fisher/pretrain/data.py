@@ -36,9 +36,9 @@ import numpy as np
 import torch
 
 from fisher.model.bands import log_spectrogram, split_bands
+from fisher.pretrain.sources import SignalRef, read_signal
 from fisher.recipe.fisher_config import FisherConfig
 from fisher.recipe.framing import frame_params, num_frames
-from fisher.pretrain.sources import SignalRef, read_signal
 from fisher.signals.resample import ratio, resample
 
 __all__ = ["RATE_SETS", "Batch", "SignalStream", "candidate_rates", "harmonic_rates", "resample_crop"]

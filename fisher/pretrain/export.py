@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from fisher.files import atomic_write_text
-from fisher.recipe.fisher_config import FisherConfig
 from fisher.model.network import Fisher
 from fisher.pretrain.state import load_checkpoint
+from fisher.recipe.fisher_config import FisherConfig
 
 __all__ = ["export_encoder"]
 

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
-    from fisher.pretrain.config import PretrainConfig
     from fisher.pretrain.objective import DistillationModel
+    from fisher.pretrain.pretrain_config import PretrainConfig
 
 __all__ = ["init_pretraining_weights", "initial_model"]
 

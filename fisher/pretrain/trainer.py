@@ -32,13 +32,13 @@ import torch
 import torch.distributed as dist
 
 from fisher.files import atomic_write_text
-from fisher.pretrain.config import PretrainConfig
 from fisher.pretrain.data import SignalStream
 from fisher.pretrain.ema import ema_update, make_teacher
 from fisher.pretrain.init import initial_model
 from fisher.pretrain.loader import Prepared, prepare, prepared_batches
 from fisher.pretrain.masking import clone_count, padded_inverse_block_mask
 from fisher.pretrain.objective import teacher_targets, token_padding
+from fisher.pretrain.pretrain_config import PretrainConfig
 from fisher.pretrain.resume import check_resumable
 from fisher.pretrain.schedule import ema_decay_at, lr_at
 from fisher.pretrain.sources import find_files

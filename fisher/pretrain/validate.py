@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fisher.pretrain.sources import Entry, SignalRef, index_signals, read_signal
 from fisher.recipe.fisher_config import FisherConfig
 from fisher.recipe.framing import num_frames
-from fisher.pretrain.sources import Entry, SignalRef, index_signals, read_signal
 
 __all__ = ["checked_signals"]
 

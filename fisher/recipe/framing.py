@@ -117,7 +117,7 @@ def summary_dim(summary: str, embed_dim: int, freq_patches: int) -> int:
 
 
 def check_options(pool: Any, long: Any, pad_frames: Any, batch_size: Any) -> None:
-    """Validate the recipe options shared by every ``embed`` implementation and :mod:`fisher.recipe.streaming`."""
+    """Validate the recipe options shared by every ``embed`` implementation and :mod:`fisher.recipe.long_files`."""
     if not isinstance(pool, str) or pool not in POOLS:
         raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
     if not isinstance(long, str) or long not in LONG_MODES:

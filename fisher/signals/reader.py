@@ -1,6 +1,6 @@
 """The one signal reader: every file format fisher accepts, with one set of rules for rate, scaling and channels.
 
-Used by long-file embedding (:mod:`fisher.recipe.streaming`), the datasets and evaluation runners
+Used by long-file embedding (:mod:`fisher.recipe.long_files`), the datasets and evaluation runners
 (:mod:`fisher.eval.datasets`, :mod:`fisher.eval.rmis`), pretraining (:mod:`fisher.pretrain.sources`), the parallel
 embedder and the detector's file lists.
 
@@ -14,7 +14,7 @@ Rules:
   nothing is resampled silently); ``default_sr=`` is used only when the file states none; no rate at all is a
   ``ValueError``.
 * **Samples** — float32. Integer arrays in *any* format are PCM, scaled by their dtype's full scale
-  (:func:`fisher.signals.validate.pcm_to_float`: ``int16 / 2**15`` …); float arrays are used as stored (e.g. g).
+  (:func:`fisher.signals.checks.pcm_to_float`: ``int16 / 2**15`` …); float arrays are used as stored (e.g. g).
 * **Channels** — an audio file has channels ``0 .. C-1`` (its columns). In ``.npz`` / ``.mat`` every numeric array
   with at least 2 samples that is not a rate entry is a signal: 1-D (or 2-D with a singleton axis) → one channel
   named by its key; 2-D ``[a, b]`` → channels ``"key:0" …`` along the **shorter axis** (``a <= b``: rows are
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fisher.signals.headers import npz_headers, wav_declared_frames
-from fisher.signals.validate import check_sr, pcm_to_float
+from fisher.signals.checks import check_sr, pcm_to_float
 from fisher.types import PathLike, SampleRate
 
 if TYPE_CHECKING:

@@ -11,16 +11,15 @@ of a fitted detector).
 
 from __future__ import annotations
 
-from .bank import MemoryBank, build_bank, oversample_factors
+from .bank import MemoryBank, build_bank, knn_distances, knn_score, oversample_factors
 from .cliplength import ClipLength
-from .config import StreamConfig
 from .data import ClipFiles
 from .detector import Detector
 from .fusion import MEF5_WEIGHTS, MEF6_WEIGHTS, fuse
-from .knn import knn_distances, knn_score
 from .presets import DetectorPreset, PresetStream, preset, preset_names
 from .ranknorm import ecdf_rank, rank_normalize
 from .settings import DetectorSettings
+from .stream_config import StreamConfig
 from .train import TrainConfig
 
 __all__ = [

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import StreamConfig
+    from .stream_config import StreamConfig
 
 __all__ = ["checkpoint_key", "load_checkpoints"]
 

@@ -38,13 +38,13 @@ from fisher.types import PathLike, SampleRate, WaveLike
 
 from .bank import MemoryBank, build_bank
 from .cliplength import ClipLength
-from .config import as_stream_config, scope_clips
 from .data import ClipSource, as_labels, clip_source
 from .fusion import check_weights, fuse
 from .inputs import check_percentile, check_threshold
 from .scoring import check_rank_partitions, infer_domains, normalise_scores, normalise_training
 from .settings import DOMAIN_POLICIES, RANK_NORMS, DetectorSettings, setting_fields
 from .stream import build_streams, embed_streams
+from .stream_config import as_stream_config, scope_clips
 from .train import TrainConfig, train_stream
 
 if TYPE_CHECKING:

@@ -41,9 +41,9 @@ from fisher.search.index import is_exact_default
 from fisher.types import PathLike
 
 from .bank import MemoryBank
-from .config import StreamConfig, encoder_key
 from .settings import DetectorSettings
 from .stream import torch_module
+from .stream_config import StreamConfig, encoder_key
 from .train import TrainConfig
 
 __all__ = ["FORMAT", "load_detector", "save_detector"]

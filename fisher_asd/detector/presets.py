@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .config import StreamConfig
 from .fusion import MEF5_WEIGHTS, MEF6_WEIGHTS, MEF_STREAMS
+from .stream_config import StreamConfig
 
 __all__ = [
     "DCASE2026_DEV",

@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
 
+from fisher.search.knn import check_k
+
 from .bank import MIXUP_PAIRINGS, MIXUP_STAGES, oversample_factors
 from .cliplength import CROPS, PADS
 from .fusion import check_weights
 from .inputs import check_percentile
-from .knn import check_k
 from .ranknorm import TIES
 
 __all__ = ["DOMAIN_POLICIES", "RANK_NORMS", "DetectorSettings", "setting_fields"]

@@ -1,7 +1,7 @@
 """Built detector streams, one class per kind: a registered encoder, optionally followed by a head, or an MEF stream.
 
-Kinds (:class:`~fisher_asd.detector.config.StreamKind`, read from a
-:class:`~fisher_asd.detector.config.StreamConfig` by its ``kind`` property):
+Kinds (:class:`~fisher_asd.detector.stream_config.StreamKind`, read from a
+:class:`~fisher_asd.detector.stream_config.StreamConfig` by its ``kind`` property):
 
 * :class:`FrozenStream` (``head=None``) — the encoder's own pooled embedding; nothing to train (``logstft``,
   ``fisher``, or any registered encoder).
@@ -38,8 +38,8 @@ from fisher_asd.adapters.heads import ProjectionHead
 from fisher_asd.adapters.lora import lora_parameters
 from fisher_asd.encoders.base import AudioEncoder
 
-from .config import LOCATION_ARG, StreamConfig, StreamKind, encoder_key
-from .knn import l2_normalize
+from .bank import l2_normalize
+from .stream_config import LOCATION_ARG, StreamConfig, StreamKind, encoder_key
 
 if TYPE_CHECKING:
     from fisher.eval.encoders import Encoder

@@ -33,7 +33,7 @@ from fisher.types import PathLike
 if TYPE_CHECKING:
     from transformers import PretrainedConfig
 
-    from .beats.config import BEATsConfig
+    from .beats.beats_config import BEATsConfig
 
 __all__ = [
     "EncoderEntry",

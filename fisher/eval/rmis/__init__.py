@@ -14,6 +14,7 @@ from __future__ import annotations
 from fisher.eval.encoders import FisherEncoder, resolve_encoder
 from fisher.eval.rmis.anomaly import anomaly_scores, zscore
 from fisher.eval.rmis.auc_table import DemoTable, demo_table, plot_roc
+from fisher.eval.rmis.distances import cosine_knn, knn_mean_distance
 from fisher.eval.rmis.embed import embed_files, embed_signal
 from fisher.eval.rmis.fault import (
     FaultResult,
@@ -24,7 +25,6 @@ from fisher.eval.rmis.fault import (
     sealed_split,
     split_ratio_curve,
 )
-from fisher.eval.rmis.knn import cosine_knn, knn_mean_distance
 from fisher.eval.rmis.report import format_ad_report, format_fd_report
 from fisher.eval.rmis.runner import AdReport, FdReport, run_anomaly_detection, run_fault_diagnosis
 from fisher.eval.rmis.score import dcase_dataset_score, dcase_subset_score, rmis_overall, rmis_table

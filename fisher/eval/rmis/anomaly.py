@@ -20,7 +20,7 @@ import numpy as np
 
 from fisher.eval.dcase.metrics import as_domains
 from fisher.eval.dcase.names import check_year
-from fisher.eval.rmis.knn import as_embeddings, knn_mean_distance
+from fisher.eval.rmis.distances import as_embeddings, knn_mean_distance
 from fisher.search.index import index_spec
 from fisher.types import ArrayLike
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from fisher.eval.dcase.report import format_table
 from fisher.eval.metrics import as_binary_labels, partial_auc, roc_auc, roc_curve
-from fisher.eval.rmis.knn import as_embeddings, knn_mean_distance
+from fisher.eval.rmis.distances import as_embeddings, knn_mean_distance
 
 __all__ = ["DemoTable", "demo_table", "plot_roc"]
 

@@ -2,7 +2,7 @@
 
 import warnings
 
-from fisher.eval.rmis.auc_table import *  # noqa: F403
+from fisher.eval.rmis.auc_table import *
 from fisher.eval.rmis.auc_table import __all__  # noqa: F401
 
 warnings.warn(

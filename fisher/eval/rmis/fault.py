@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from fisher.eval.rmis.knn import as_embeddings, cosine_knn
+from fisher.eval.rmis.distances import as_embeddings, cosine_knn
 from fisher.types import ArrayLike
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .config import BEATsConfig
+from .beats_config import BEATsConfig
 from .model import BEATs, BEATsHidden
 
 __all__ = ["BEATs", "BEATsConfig", "BEATsHidden"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .config import BEATsConfig
+from .beats_config import BEATsConfig
 
 __all__ = ["load_beats", "read_checkpoint", "resolve_checkpoint"]
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from ..base import AudioEncoder
-from .config import BEATsConfig
+from .beats_config import BEATsConfig
 from .model import MIN_SAMPLES, BEATs, BEATsHidden
 
 __all__ = ["BEATsEncoder"]

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..fbank import kaldi_fbank
-from .config import BEATsConfig
+from .beats_config import BEATsConfig
 from .modules import BEATsLayer, WeightNormConv1d, gelu_fp32, grad_multiply
 
 __all__ = ["FBANK_MEAN", "FBANK_STD", "MIN_SAMPLES", "BEATs", "BEATsHidden"]

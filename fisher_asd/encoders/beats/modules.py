@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import BEATsConfig
+from .beats_config import BEATsConfig
 
 __all__ = ["BEATsAttention", "BEATsLayer", "WeightNormConv1d", "gelu_fp32", "grad_multiply", "relative_buckets"]
 
