@@ -28,6 +28,7 @@ __all__ = [
     "num_bands",
     "num_frames",
     "parse_summary",
+    "require_samples",
     "summary_dim",
     "window_spans",
 ]
@@ -90,7 +91,11 @@ def check_min_length(
     n_samples: int, sr: float, win_ms: float = 25.0, hop_ms: float = 10.0, where: str = "clip"
 ) -> None:
     """Raise a ``ValueError`` naming the minimum duration if a clip gives fewer than 16 frames."""
-    need = min_samples(sr, win_ms, hop_ms)
+    require_samples(n_samples, min_samples(sr, win_ms, hop_ms), sr, where)
+
+
+def require_samples(n_samples: int, need: int, sr: float, where: str = "clip") -> None:
+    """The check of :func:`check_min_length` with ``need`` (= :func:`min_samples`) already known."""
     if n_samples < need:
         raise ValueError(
             f"{where} has {n_samples} samples ({n_samples / sr:.4f} s) but FISHER needs at least {MIN_FRAMES} STFT "

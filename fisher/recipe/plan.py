@@ -27,11 +27,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from fisher.recipe.framing import (
-    check_min_length,
+    MIN_FRAMES,
     check_options,
     frame_params,
-    num_bands,
     parse_summary,
+    require_samples,
     summary_dim,
     window_spans,
 )
@@ -104,8 +104,9 @@ class EmbeddingRecipe:
         :class:`fisher.recipe.fisher_config.FisherConfig`; ``summary=None`` takes ``config.summary``."""
         check_options(pool, long, pad_frames, batch_size)
         name = "+".join(parse_summary(config.summary if summary is None else summary))
-        sr = check_sr(sr)
+        sr = check_sr(sr)  # the one sampling-rate check of an embed call
         n_fft, hop = frame_params(sr, config.win_ms, config.hop_ms)
+        width = config.band_width
         return cls(
             sr=sr,
             n_fft=n_fft,
@@ -113,7 +114,7 @@ class EmbeddingRecipe:
             win_ms=config.win_ms,
             hop_ms=config.hop_ms,
             max_frames=config.max_frames,
-            bands=num_bands(sr, config.band_width, config.win_ms),
+            bands=max(n_fft // 2 + 1, width) // width,  # = framing.num_bands(sr, width, win_ms)
             summary=name,
             band_dim=summary_dim(name, config.embed_dim, config.freq_patches),
             pool=pool,
@@ -129,7 +130,7 @@ class EmbeddingRecipe:
 
     def windows(self, n_samples: int, where: str = "clip", long: str | None = None) -> list[tuple[int, int]]:
         """Sample spans of the analysis windows of a clip of ``n_samples`` (``ValueError`` below 16 frames)."""
-        check_min_length(n_samples, self.sr, self.win_ms, self.hop_ms, where=where)
+        require_samples(n_samples, self.n_fft + (MIN_FRAMES - 1) * self.hop, self.sr, where)
         return window_spans(n_samples, self.n_fft, self.hop, self.max_frames, long or self.long)
 
     def frames(self, start: int, stop: int) -> int:
