@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fisher.signals.headers import npz_headers, wav_declared_frames
 from fisher.signals.checks import check_sr, pcm_to_float
+from fisher.signals.headers import npz_headers, wav_declared_frames
 from fisher.types import PathLike, SampleRate
 
 if TYPE_CHECKING:
