@@ -44,7 +44,9 @@ def test_demo_loads_offline_and_embeds(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (path / "model.safetensors").stat().st_size <= 10 * 1024 * 1024
     wave = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
     emb = model.embed(wave, sr=16000)
-    assert emb.shape == (2 * 128,) and np.isfinite(emb).all()
+    assert model.config.summary == "freq"  # the protocol's choice (docs/pretraining.md), stated in the record
+    assert emb.shape == (2 * 6 * 128,) == (model.embedding_dim(16000),) and np.isfinite(emb).all()
+    assert model.embed(wave, sr=16000, summary="cls").shape == (2 * 128,)
     # pretrained, not the random initialisation: the weights differ from a freshly built model's
     fresh = Fisher(rec.config)
     assert not torch.allclose(fresh.blocks[0].mlp.fc1.weight, model.blocks[0].mlp.fc1.weight)

@@ -15,7 +15,7 @@ MOVED = {
     "fisher.model.config": ("fisher.recipe.fisher_config", "FisherConfig"),
     "fisher.inference.capabilities": ("fisher.compute.capabilities", "inference_capabilities"),
     "fisher.inference.precision": ("fisher.compute.precision", "inference_copy"),
-    "fisher.eval.rmis.demo": ("fisher.eval.rmis.auc_table", "demo_table"),
+    "fisher.eval.rmis.demo": ("fisher.eval.rmis.auc_table", "auc_table"),
     "fisher.cli.limits": ("fisher.clikit.limits", "bounded_int"),
     "fisher.cli.outputs": ("fisher.clikit.outputs", "check_output_dir"),
     "fisher.inference.streaming": ("fisher.recipe.long_files", "FileEmbedding"),

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from fisher.demo.task import LabelledClips
     from fisher.demo.weights import DemoWeights
     from fisher.eval.baseline import LogSTFT
-    from fisher.eval.rmis import DemoTable
+    from fisher.eval.rmis import AucTable
     from fisher.model.network import Fisher
 
 DEFAULT_RATES = (8000, 16000, 48000)
@@ -201,10 +201,11 @@ def _rate_rows(model: Fisher, spectra: list[tuple[float, np.ndarray]], say: Any)
                 "hop": hop,
                 "bands": bands,
                 "dim": int(emb.shape[-1]),
-                "mean_pool_dim": model.embed_dim,
+                "mean_pool_dim": model.embedding_dim(sr, "mean"),
             }
         )
-        say(f"{sr:>8g} {f'{n_fft}/{hop}':>10} {bands:>5} {emb.shape[-1]:>8} {model.embed_dim:>13}")
+        mean_dim = model.embedding_dim(sr, "mean")
+        say(f"{sr:>8g} {f'{n_fft}/{hop}':>10} {bands:>5} {emb.shape[-1]:>8} {mean_dim:>13}")
     say()
     return rows
 
@@ -213,7 +214,7 @@ def _figure(
     args: argparse.Namespace,
     chosen: DemoWeights,
     task: LabelledClips,
-    table: DemoTable,
+    table: AucTable,
     shown: tuple,
     caveat: str | None,
 ) -> tuple[Path | None, str | None]:
@@ -245,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
     from fisher.demo.task import auc_caveat
     from fisher.demo.weights import load_demo_model
     from fisher.eval.baseline import LogSTFT
-    from fisher.eval.rmis import demo_table
+    from fisher.eval.rmis import auc_table
 
     _check_args(args)
     say = (lambda *a, **k: None) if args.json else print
@@ -263,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     say()
     rate_rows = _rate_rows(chosen.model, spectra, say)
     embeddings = _embed_all(task, chosen.model, LogSTFT(), quiet=args.json)
-    table = demo_table(embeddings, task.labels, task.split, title=f"k-NN anomaly scores @ {task.sr:g} Hz")
+    table = auc_table(embeddings, task.labels, task.split, title=f"k-NN anomaly scores @ {task.sr:g} Hz")
     say(table.text)
     caveat = auc_caveat(counts)
     warnings = [caveat] if caveat else []

@@ -73,18 +73,21 @@ class ModelList(list):
         return [r.name for r in self]
 
 
-DEMO_CONFIG = FisherConfig.preset("tiny", depth=6, embed_dim=128, num_heads=2)
+DEMO_CONFIG = FisherConfig.preset("tiny", depth=6, embed_dim=128, num_heads=2, summary="freq")
 DEMO_DESCRIPTION = (
     "NOT the official FISHER weights. A small FISHER-architecture encoder (depth 6, width 128, 2 heads, band width "
-    "100, 2.04 M values incl. the fixed positional table, 8.2 MB) that fisher-signal pretrained itself on 1 CPU "
-    "core with its own implementation of the FISHER recipe (EMA teacher-student distillation, inverse block "
-    "masking, L = L_band + L_patch): 1200 steps of 4 signals (paper: 400k steps of 4 x 24), 34 min wall. Data: "
-    "the shared development corpus, unlabelled: 62 UAV propeller flights (16 kHz, 31 min), 37 CWRU drive-end "
-    "bearing recordings (DE and FE channels, 12/48 kHz, 6 min each channel), 31 DCASE 2020 machine-ID-00 clips "
-    "(16 kHz, 5 min). Config: configs/pretrain/demo-cpu.yaml (copied next to the weights as "
-    "pretrain_config.json). Every evaluated signal of benchmarks/pretrain_effect.py was seen unlabelled during "
-    "pretraining; see docs/pretraining.md for its k-NN results and the clean variant. Default per-band summary: "
-    f"{DEMO_CONFIG.summary!r} (the CLS output, as in the paper; embed(..., summary=...) chooses another)."
+    "100, 2.04 M values incl. the fixed positional table, 8.2 MB) that fisher-signal pretrained itself on CPU with "
+    "its own implementation of the FISHER recipe (EMA teacher-student distillation, inverse block masking, "
+    "L = L_band + L_patch) and the CLS fixes of docs/pretraining.md (layer-mean band targets standardised by "
+    "running statistics, a linear CLS head, mean-reduced band loss, random 5 s crops, +-6 dB gain): 3200 steps of "
+    "8 signals (5.3x the former demo's 1200 x 4; paper: 400k steps of 4 x 24), 33 min on 1 CPU thread. Data: all "
+    "eight sources of the shared development corpus, unlabelled (56 min): UAV propellers (31 min), CWRU 12 kHz "
+    "(6.2 min) and 48 kHz (0.9 min) drive-end bearings, MFPT (1.9 min) and IMS (0.9 min) bearings, motor current "
+    "(5.4 min), DCASE 2020 machine ID 00 (5.2 min) and DCASE 2023 dev (4.9 min). Config: "
+    "configs/pretrain/demo-cpu.yaml (copied next to the weights as pretrain_config.json). Default per-band summary: "
+    f"{DEMO_CONFIG.summary!r}, the time-pooled grid of frequency patches (6 x 128 = 768 values per band), chosen by "
+    "the leave-one-source-out protocol of docs/pretraining.md, where it beats log-STFT and random weights on "
+    "held-out sources; embed(..., summary='cls') gives the paper's CLS output, which did not yet transfer."
 )
 
 # Pinned revisions: the commits of the official repos known to this project (FISHER-mini: none known, unpinned).

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fisher.eval.encoders import FisherEncoder, resolve_encoder
 from fisher.eval.rmis.anomaly import anomaly_scores, zscore
-from fisher.eval.rmis.auc_table import DemoTable, demo_table, plot_roc
+from fisher.eval.rmis.auc_table import AucTable, DemoTable, auc_table, demo_table, plot_roc
 from fisher.eval.rmis.distances import cosine_knn, knn_mean_distance
 from fisher.eval.rmis.embed import embed_files, embed_signal
 from fisher.eval.rmis.fault import (
@@ -32,11 +32,13 @@ from fisher.eval.rmis.windows import rmis_windows, segments
 
 __all__ = [
     "AdReport",
+    "AucTable",
     "DemoTable",
     "FaultResult",
     "FdReport",
     "FisherEncoder",
     "anomaly_scores",
+    "auc_table",
     "cosine_knn",
     "dcase_dataset_score",
     "dcase_subset_score",

@@ -17,11 +17,11 @@ from fisher.eval.dcase.report import format_table
 from fisher.eval.metrics import as_binary_labels, partial_auc, roc_auc, roc_curve
 from fisher.eval.rmis.distances import as_embeddings, knn_mean_distance
 
-__all__ = ["DemoTable", "demo_table", "plot_roc"]
+__all__ = ["AucTable", "DemoTable", "auc_table", "demo_table", "plot_roc"]
 
 
 @dataclass
-class DemoTable:
+class AucTable:
     """``rows``: one dict per encoder (``encoder``, ``dim``, ``auc``, ``pauc``); ``text``: printable table;
     ``scores``: test scores per encoder; ``png``: written ROC plot or None; ``notes``: messages (e.g. no matplotlib)."""
 
@@ -57,7 +57,7 @@ def plot_roc(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Pa
     return path
 
 
-def demo_table(
+def auc_table(
     embeddings: Mapping[str, Any],
     labels: Sequence[Any],
     split: Sequence[str],
@@ -66,7 +66,7 @@ def demo_table(
     max_fpr: float = 0.1,
     roc_png: str | Path | None = None,
     title: str = "k-NN anomaly scores",
-) -> DemoTable:
+) -> AucTable:
     """Score and compare encoders on one small labelled set.
 
     Args:
@@ -101,10 +101,15 @@ def demo_table(
     )
     n_bank, n_test = int(is_train.sum()), int((~is_train).sum())
     text = f"{title} (bank {n_bank} normal clips, {n_test} test clips, k={k}; percent)\n{table}"
-    result = DemoTable(rows, text, scores)
+    result = AucTable(rows, text, scores)
     if roc_png is not None:
         try:
             result.png = plot_roc(curves, roc_png, title=title)
         except ImportError as err:
             result.notes.append(f"ROC plot skipped: {err}")
     return result
+
+
+# Former names (0.2), kept as aliases: the table is a general k-NN AUC / pAUC report, not only the demo's.
+DemoTable = AucTable
+demo_table = auc_table
