@@ -9,7 +9,7 @@ source                     task (classes)                                       
 uav_propeller_cw           propeller state: normal / 1 / 2 / 3-4 broken                sealed 50/50, 10 runs
 cwru_12k_drive_end         fault type: inner race / ball / outer race (DE channel)     leave one load out
 cwru_48k_drive_end         fault type: inner race / ball / outer race (DE channel)     sealed 50/50, 10 runs
-mfpt_bearing               outer race / inner race / real-world fault                  sealed 50/50, 10 runs
+mfpt_bearing               outer race / inner race (48828 Hz)                          sealed 50/50, 10 runs
 itsc_motor_current         healthy / short circuit in phase A / B / C (phase A signal) sealed 50/50, 10 runs
 dcase2023_task2_dev_sample machine type (7 types)                                      sealed 50/50, 10 runs
 ims_bearing_test1          accelerometer position (8 channels)                         sealed 50/50, 10 runs
@@ -74,7 +74,7 @@ TASKS: dict[str, Task] = {
     "uav_propeller_cw": Task(lambda r: r["label"].split(":")[1], 10.0, _first),
     "cwru_12k_drive_end": Task(lambda r: None if r["label"] == "normal" else r["label"], 2.0, _first, protocol="lolo"),
     "cwru_48k_drive_end": Task(lambda r: r["label"], 1.0, _first),
-    "mfpt_bearing": Task(lambda r: r["label"], 1.0, _first),
+    "mfpt_bearing": Task(lambda r: None if r["label"] == "real_world_fault" else r["label"], 1.0, _first),
     "itsc_motor_current": Task(
         lambda r: "healthy" if r["label"] == "healthy" else r["label"].split(":")[1], 1.0, _first
     ),
@@ -106,7 +106,11 @@ def segments_of(data: Path, source: str) -> tuple[list[np.ndarray], list[int], l
                 waves.append(np.ascontiguousarray(seg, dtype=np.float32))
                 rates.append(int(sr))
                 meta.append({"label": cls, "group": row["recording_id"], "load": row["recording_id"][-1]})
-    return waves, rates, meta
+    common = max(set(rates), key=rates.count)  # embeddings of different rates differ in size: one rate per task
+    keep = [i for i, r in enumerate(rates) if r == common]
+    if len(keep) < len(rates):
+        print(f"  {source}: kept the {len(keep)} segments at {common} Hz, dropped {len(rates) - len(keep)}", flush=True)
+    return [waves[i] for i in keep], [rates[i] for i in keep], [meta[i] for i in keep]
 
 
 def embed_segments(encoder, waves: list[np.ndarray], rates: list[int]) -> np.ndarray:

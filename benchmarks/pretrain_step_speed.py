@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"best median s/step: old {best['old']:.4f}, new {best['new']:.4f}; new/old = {result['new_over_old']:.3f}")
+        print(
+            f"best median s/step: old {best['old']:.4f}, new {best['new']:.4f}; new/old = {result['new_over_old']:.3f}"
+        )
 
 
 if __name__ == "__main__":
