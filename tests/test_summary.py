@@ -205,9 +205,10 @@ def test_embed_file_and_iter_file_windows_follow_summary(tiny, tmp_path, summary
     assert default.windows.shape == (3, D)
 
 
-def test_official_and_demo_defaults_are_cls():
+def test_official_defaults_are_cls_and_demo_states_its_choice():
     from fisher.hub.registry import get_record, list_models
 
-    assert {r.name: r.config.summary for r in list_models()} == dict.fromkeys(list_models().names(), "cls")
-    assert "Default per-band summary: 'cls'" in get_record("demo").description
-    assert Fisher.from_pretrained("demo").config.summary == "cls"  # packaged config.json has no "summary" key
+    defaults = {r.name: r.config.summary for r in list_models()}
+    assert defaults == {**dict.fromkeys(list_models().names(), "cls"), "demo": "freq"}  # demo: the protocol's pick
+    assert "Default per-band summary: 'freq'" in get_record("demo").description
+    assert Fisher.from_pretrained("demo").config.summary == "freq"  # the packaged config.json says so
