@@ -217,10 +217,15 @@ class Fisher(BandShapes, nn.Module):
         """Embed a whole recording window by window in bounded memory (:mod:`fisher.recipe.long_files`).
 
         Args:
-            path / channel / key / sr: the recording (:class:`fisher.recipe.long_files.SignalReader`: ``channel``
-                index or name, ``key`` of an ``.npz`` / ``.mat`` array, ``sr`` when the file does not state it).
-            pool / precision / device / summary: as :meth:`embed`; ``batch_size`` = windows per forward pass and per
-                read block.
+            path: the recording (any format of :mod:`fisher.signals.reader`).
+            channel: channel index or name (:class:`fisher.recipe.long_files.SignalReader`).
+            key: array name inside an ``.npz`` / ``.mat`` file.
+            sr: sampling rate in Hz when the file does not state it.
+            pool: as :meth:`embed`.
+            batch_size: windows per forward pass and per read block.
+            precision: as :meth:`embed`.
+            device: as :meth:`embed`.
+            summary: as :meth:`embed`.
         Returns:
             :class:`~fisher.recipe.long_files.FileEmbedding`: per-window rows with times, and the pooled
             ``embedding`` that equals ``embed(recording, sr, summary=summary)`` up to float rounding (≤ 1e-5).
