@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from fisher.model.backend import TorchBackend
+from fisher.model.inference_path import TOKEN_BUDGET, encode_chunked
 from fisher.model.vit import Block, sincos_table
 from fisher.recipe.fisher_config import FisherConfig
 from fisher.recipe.framing import BandShapes, check_options, frame_params, parse_summary, summary_dim
@@ -37,7 +38,14 @@ class Fisher(BandShapes, nn.Module):
     Build with random weights via ``Fisher(FisherConfig.preset("tiny"))`` or load with :meth:`from_pretrained`.
     The module is put in eval mode at construction; the encoder has no dropout, so train/eval only matter for
     user-added layers.
+
+    ``inference_chunk_tokens`` (class default 1536; set it on an instance to change it): under
+    ``torch.inference_mode`` the blocks run on chunks of about this many tokens, all blocks per chunk
+    (:mod:`fisher.model.inference_path`; same outputs, bounded activations). ``None`` runs the whole batch
+    layer by layer (the module path used for training).
     """
+
+    inference_chunk_tokens: int | None = TOKEN_BUDGET
 
     def __init__(self, config: FisherConfig) -> None:
         super().__init__()
@@ -96,7 +104,12 @@ class Fisher(BandShapes, nn.Module):
         first), the per-layer pretraining targets; the block outputs are identical in both modes.
         ``padding_mask`` ``[S, N]`` (bool, ``True`` = padding token; pretraining only) keeps padding tokens out of
         every attention; inference never passes one (the official model has no padding mask).
+        Under ``torch.inference_mode`` (``embed``) the blocks run chunk by chunk
+        (:mod:`fisher.model.inference_path`, same outputs).
         """
+        budget = self.inference_chunk_tokens
+        if budget and padding_mask is None and not return_layer_ffn and torch.is_inference_mode_enabled():
+            return encode_chunked(self.blocks, self.context_norm, self.cls_token, tokens, budget)
         cls = self.cls_token.to(tokens.dtype).expand(tokens.shape[0], 1, -1)
         x = self.context_norm(torch.cat([cls, tokens], dim=1))
         kpm = None

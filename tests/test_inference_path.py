@@ -1,0 +1,73 @@
+"""The chunked inference path (fisher.model.inference_path) gives the module path's outputs, at any chunk size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from fisher import Fisher, FisherConfig
+from fisher.model.inference_path import encode_chunked, sequences_per_chunk
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Fisher:
+    torch.manual_seed(0)
+    return Fisher(FisherConfig.preset("tiny", depth=2))
+
+
+def layerwise(model: Fisher) -> Fisher:
+    twin = Fisher(model.config)
+    twin.load_state_dict(model.state_dict())
+    twin.inference_chunk_tokens = None
+    return twin
+
+
+def clips(batch: int, seconds: float, sr: int = 16000) -> np.ndarray:
+    rng = np.random.default_rng(batch)
+    return (0.1 * rng.standard_normal((batch, int(seconds * sr)))).astype(np.float32)
+
+
+def test_sequences_per_chunk():
+    assert sequences_per_chunk(373) == 4
+    assert sequences_per_chunk(187) == 8
+    assert sequences_per_chunk(5000) == 1
+    assert sequences_per_chunk(37, budget=100) == 2
+
+
+@pytest.mark.parametrize("batch,seconds", [(1, 3.0), (3, 10.0), (5, 1.0)])
+def test_chunked_equals_layerwise(tiny, batch, seconds):
+    x = clips(batch, seconds)
+    np.testing.assert_allclose(tiny.embed(x, 16000), layerwise(tiny).embed(x, 16000), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("budget", [1, 200, 1536, 10**6])
+def test_chunk_size_does_not_change_tokens(tiny, budget):
+    torch.manual_seed(3)
+    tokens = torch.randn(7, 50, tiny.config.embed_dim)  # 7 sequences: chunks do not divide them evenly
+    with torch.inference_mode():
+        ref = layerwise(tiny).encode_tokens(tokens)
+        out = encode_chunked(tiny.blocks, tiny.context_norm, tiny.cls_token, tokens, budget)
+    assert out.shape == (7, 51, tiny.config.embed_dim)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-6)
+
+
+def test_training_and_masks_use_the_module_path(tiny):
+    """Outside inference mode (training) gradients flow; padding masks and FFN targets keep working."""
+    tokens = torch.randn(2, 12, tiny.config.embed_dim, requires_grad=True)
+    out, ffn = tiny.encode_tokens(tokens, return_layer_ffn=True)
+    out.sum().backward()
+    assert tokens.grad is not None and len(ffn) == tiny.config.depth
+    with torch.inference_mode():
+        masked = tiny.encode_tokens(tokens.detach(), padding_mask=torch.zeros(2, 12, dtype=torch.bool))
+    torch.testing.assert_close(masked, out.detach(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_reduced_precision_copies_run_chunked(tiny, precision):
+    x = clips(2, 2.0)
+    fast = tiny.embed(x, 16000, precision=precision)
+    slow = layerwise(tiny).embed(x, 16000, precision=precision)
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-5 if precision == "int8" else 1e-2)
+    assert np.all(np.isfinite(fast))
