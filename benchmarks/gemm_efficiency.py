@@ -38,17 +38,18 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from official_eager import OfficialEager  # noqa: E402
+from official_eager import OfficialEager
 
-from fisher import Fisher, FisherConfig  # noqa: E402
+from fisher import Fisher, FisherConfig
 
 SR = 16000
 
 
 def cpu_flags() -> str:
     try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-        name = next(line for line in open("/proc/cpuinfo") if line.startswith("model name")).split(":", 1)[1].strip()
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        flags = next(line for line in lines if line.startswith("flags")).split()
+        name = next(line for line in lines if line.startswith("model name")).split(":", 1)[1].strip()
     except (OSError, StopIteration):
         return platform.processor()
     keep = [f for f in flags if f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")]
@@ -164,7 +165,9 @@ def print_result(r: dict) -> None:
         f"\n{r['scale']}: counted {r['counted_gflop']:.2f} GFLOP, analytic {r['analytic_gflop']:.2f} GFLOP, "
         f"{r['tokens']} tokens; F.linear over the model's layers {r['gemm_ms']:.0f} ms = {r['gemm_gflops']:.1f} GFLOP/s"
     )
-    print("| path | best ms | clips/s | GFLOP/s counted | ratio | ratio (analytic) | × official batched | × official per clip | max abs Δ |")
+    print(
+        "| path | best ms | clips/s | GFLOP/s counted | ratio | ratio (analytic) | × official batched | × official per clip | max abs Δ |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for x in r["rows"]:
         print(
