@@ -7,8 +7,8 @@ Usage: ``python benchmarks/gemm_efficiency.py [--scales tiny,small] [--rounds 7]
 For each scale (random weights, seed 0, depth 12) and ``--batch`` clips of ``--seconds`` s at 16 kHz:
 
 * **FLOPs** of one ``model.embed(clips, 16000)`` counted by ``torch.utils.flop_counter.FlopCounterMode`` (it counts
-  the linear layers and the patch convolution; it does *not* count the CPU SDPA kernel), and the analytic count that
-  adds attention (``4·N²·D`` per layer and band, ``../shared/spec/fisher.md`` §13).
+  the linear layers and the patch convolution; it does *not* count the CPU SDPA kernel), and with the CPU SDPA formula
+  added (``fisher.compute.flops.flop_counter``; equals the analytic count of ``../shared/spec/fisher.md`` §13).
 * **GEMM reference**: ``F.linear`` over the model's own linear layers (their weights and shapes) on inputs of the same
   token count as the embed call (sequences × tokens), its FLOP rate.
 * **paths**, timed round-robin within each round (drift of a shared machine hits all alike), best time over the
@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from official_eager import OfficialEager
 
 from fisher import Fisher, FisherConfig
+from fisher.compute.flops import flop_counter
 
 SR = 16000
 
@@ -56,10 +57,13 @@ def cpu_flags() -> str:
     return f"{name} ({' '.join(keep)})"
 
 
-def counted_flops(model: Fisher, clips: np.ndarray) -> int:
+def counted_flops(model: Fisher, clips: np.ndarray) -> tuple[int, int]:
+    """FLOPs of one embed call: torch's counter as is, and with the CPU SDPA formula (fisher.compute.flops)."""
     with FlopCounterMode(display=False) as counter:
         model.embed(clips, SR)
-    return counter.get_total_flops()
+    with flop_counter() as full:
+        model.embed(clips, SR)
+    return counter.get_total_flops(), full.get_total_flops()
 
 
 def analytic_flops(model: Fisher, batch: int, seconds: float) -> tuple[float, int, int]:
@@ -117,8 +121,8 @@ def measure(scale: str, args: argparse.Namespace) -> dict:
     model = Fisher(FisherConfig.preset(scale))
     rng = np.random.default_rng(0)
     clips = (0.1 * rng.standard_normal((args.batch, int(args.seconds * SR)))).astype(np.float32)
-    counted = counted_flops(model, clips)
-    analytic, sequences, n = analytic_flops(model, args.batch, args.seconds)
+    counted, analytic = counted_flops(model, clips)
+    _, sequences, n = analytic_flops(model, args.batch, args.seconds)
     suite, lin_flops = linear_suite(model, sequences * n)
     with tempfile.TemporaryDirectory() as tmp:
         paths = build_paths(model, clips, Path(tmp))

@@ -71,3 +71,25 @@ def test_reduced_precision_copies_run_chunked(tiny, precision):
     slow = layerwise(tiny).embed(x, 16000, precision=precision)
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-5 if precision == "int8" else 1e-2)
     assert np.all(np.isfinite(fast))
+
+
+def test_flop_counter_sees_cpu_attention():
+    """fisher.compute.flops.flop_counter = the analytic count (linear + attention + patch conv); torch's default
+    counter misses the CPU SDPA kernel (≤ ours, equal once torch registers it)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from fisher.compute.flops import flop_counter
+
+    torch.manual_seed(0)
+    m = Fisher(FisherConfig.preset("tiny", depth=2))
+    x = clips(1, 3.0)
+    with flop_counter() as ours:
+        m.embed(x, 16000)
+    with FlopCounterMode(display=False) as default:
+        m.embed(x, 16000)
+    c = m.config
+    n = (298 // 16) * c.freq_patches + 1  # 3 s at 16 kHz: 298 frames
+    d = c.embed_dim
+    analytic = m.num_bands(16000) * (c.depth * (24 * n * d * d + 4 * n * n * d) + 2 * (n - 1) * 256 * d)
+    assert ours.get_total_flops() == analytic
+    assert default.get_total_flops() <= analytic
