@@ -51,6 +51,9 @@ INT_OPTIONS = [
     (["rmis", "fd", "m.csv"], "--k", 1, L.MAX_K),
     (["pretrain"], "--steps", 1, L.MAX_STEPS),
     (["pretrain"], "--until", 0, L.MAX_STEPS),
+    (["bench"], "--batch", 1, L.MAX_BENCH_BATCH),
+    (["bench"], "--threads", 1, L.MAX_THREADS),
+    (["bench"], "--sr", L.MIN_RATE, L.MAX_RATE),
 ]
 YEAR_OPTIONS = [(["dcase-eval", "scores"], "--year"), (["rmis", "ad"], "--year")]
 FLOAT_OPTIONS = [
@@ -61,6 +64,8 @@ FLOAT_OPTIONS = [
     (["rmis", "fd", "m.csv"], "--window", L.MIN_SECONDS, L.MAX_SECONDS, False),
     (["rmis", "fd", "m.csv"], "--segment", L.MIN_SECONDS, L.MAX_SECONDS, False),
     (["rmis", "fd", "m.csv"], "--resample", float(L.MIN_RATE), float(L.MAX_RATE), False),
+    (["bench"], "--seconds", L.MIN_SECONDS, L.MAX_SECONDS, False),
+    (["bench"], "--budget", L.MIN_BUDGET, L.MAX_BUDGET, False),
 ]
 FRACTION_OPTIONS = [(["demo"], "--bank-fraction"), (["rmis", "fd", "m.csv"], "--test-size")]
 

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("fisher.hub",),  # registry, name resolution, checkpoint formats
     ("fisher.model",),  # the network and its torch backend: Fisher.embed / embed_file / from_pretrained
     ("fisher.inference", "fisher.deploy", "fisher.search"),  # many files at once; ONNX; k-NN indexes
-    ("fisher.eval",),  # encoders protocol, baselines, RMIS / DCASE protocols and metrics
+    ("fisher.eval", "fisher.bench"),  # encoders protocol, baselines, RMIS / DCASE, metrics; `fisher bench`
     ("fisher.demo", "fisher.pretrain"),  # the demo job; self-supervised pretraining
     ("fisher.cli",),  # the `fisher` command assembles the commands
     ("fisher_asd._extra",),

@@ -15,7 +15,7 @@ from fisher.clikit.runner import USER_ERRORS, run_parser
 __all__ = ["COMMANDS", "USER_ERRORS", "build_parser", "main", "run_parser"]
 
 # Modules under fisher.cli that provide sub-commands, in help order.
-COMMANDS = ["demo", "convert", "export", "models", "dcase_eval", "rmis", "pretrain"]
+COMMANDS = ["demo", "convert", "export", "models", "bench", "dcase_eval", "rmis", "pretrain"]
 
 
 def build_parser() -> argparse.ArgumentParser:

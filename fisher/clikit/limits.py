@@ -25,6 +25,9 @@ channel index              0 … 1023
 pAUC max FPR               0 (excluded) … 1
 DCASE year                 2020 … 2026
 pretraining steps          1 … 10**9 (``--until`` 0 …)
+threads                    1 … 1024
+clips per batch (bench)    1 … 256
+time budget (bench)        1 … 3600 s
 =========================  ===========================  ====================================================
 """
 
@@ -35,6 +38,8 @@ import math
 from collections.abc import Callable
 
 __all__ = [
+    "MAX_BENCH_BATCH",
+    "MAX_BUDGET",
     "MAX_CHANNEL",
     "MAX_CLIPS",
     "MAX_CLIP_SAMPLES",
@@ -46,6 +51,8 @@ __all__ = [
     "MAX_SEED",
     "MAX_SNR_DB",
     "MAX_STEPS",
+    "MAX_THREADS",
+    "MIN_BUDGET",
     "MIN_CLIPS",
     "MIN_RATE",
     "MIN_SECONDS",
@@ -69,6 +76,9 @@ MAX_K = 1000
 MAX_RUNS = 1000
 MAX_CHANNEL = 1023
 MAX_STEPS = 10**9
+MAX_THREADS = 1024
+MAX_BENCH_BATCH = 256
+MIN_BUDGET, MAX_BUDGET = 1.0, 3600.0  # seconds
 YEARS = (2020, 2026)
 
 
