@@ -91,7 +91,8 @@ def busy_warning(load: float | None, cpus: int | None) -> str | None:
         return None
     return (
         f"load average {load:.1f} on {cpus} logical CPUs before the start: other processes compete for the CPU, "
-        "so the timings are noisy (threaded torch suffers most); re-run on a quiet machine"
+        "so the timings are noisy and multi-threaded torch can collapse; re-run on a quiet machine, or compare "
+        "with --threads 1"
     )
 
 
