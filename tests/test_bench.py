@@ -58,10 +58,12 @@ def test_result_fields_are_sane(result):
 
 
 def test_flops_analytic_and_counted(result):
-    """FlopCounterMode counts the linear layers and the patch convolution exactly, and not the attention kernel."""
+    """FlopCounterMode counts the linear layers and the patch convolution exactly, and not the attention kernel;
+    fisher.compute.flops.flop_counter adds it, and then the count equals the analytic one."""
     f = result.flops
     assert f["counted_gflop_per_clip"] == pytest.approx(f["linear_gflop_per_clip"] + f["patch_gflop_per_clip"])
     assert f["analytic_gflop_per_clip"] == pytest.approx(f["counted_gflop_per_clip"] + f["attention_gflop_per_clip"])
+    assert f["counted_with_attention_gflop_per_clip"] == pytest.approx(f["analytic_gflop_per_clip"])
     assert "attention" in f["note"]
 
 

@@ -29,7 +29,10 @@ def _header(r: BenchResult) -> list[str]:
         f"linear {f['linear_gflop_per_clip']:.3f} + attention {f['attention_gflop_per_clip']:.3f} "
         f"+ patch {f['patch_gflop_per_clip']:.3f}"
     )
-    counted = f"torch FlopCounterMode counts {f['counted_gflop_per_clip']:.3f} (no CPU SDPA attention kernel)"
+    counted = (
+        f"torch FlopCounterMode counts {f['counted_gflop_per_clip']:.3f} (no CPU SDPA attention kernel), "
+        f"{f['counted_with_attention_gflop_per_clip']:.3f} with it"
+    )
     g = r.gemm
     gemm = f"F.linear over the model's {g['linear_layers']} linear layers on {g['rows']} token rows (one forward pass)"
     return [

@@ -224,9 +224,11 @@ def _flops(model: Fisher, clip: np.ndarray, sr: int) -> dict[str, Any]:
         "linear_gflop_per_clip": parts["linear"] / 1e9,
         "attention_gflop_per_clip": parts["attention"] / 1e9,
         "patch_gflop_per_clip": parts["patch"] / 1e9,
-        "counted_gflop_per_clip": counted / 1e9,
-        "note": "rates use the analytic FLOPs; torch.utils.flop_counter.FlopCounterMode does not count the CPU "
-        "scaled_dot_product_attention kernel, so its count lacks the attention share",
+        "counted_gflop_per_clip": counted["torch"] / 1e9,
+        "counted_with_attention_gflop_per_clip": counted["with_attention"] / 1e9,
+        "note": "rates use the analytic FLOPs; torch.utils.flop_counter.FlopCounterMode (counted) does not count the "
+        "CPU scaled_dot_product_attention kernel, so its count lacks the attention share; "
+        "fisher.compute.flops.flop_counter adds it (counted_with_attention)",
     }
 
 
