@@ -152,9 +152,13 @@ class Fisher(BandShapes, nn.Module):
         t = bands.shape[1]
         if not self.config.patch_size <= t <= self.config.max_frames:
             raise ValueError(f"band images need {self.config.patch_size}..{self.config.max_frames} frames, got {t}")
-        return self.summarise(
-            self.encode_tokens(self.patch_tokens(bands)), self.config.summary if summary is None else summary
-        )
+        summary = self.config.summary if summary is None else summary
+        budget = self.inference_chunk_tokens
+        if budget and summary == "cls" and torch.is_inference_mode_enabled():  # CLS only: last block for CLS alone
+            return encode_chunked(
+                self.blocks, self.context_norm, self.cls_token, self.patch_tokens(bands), budget, True
+            )
+        return self.summarise(self.encode_tokens(self.patch_tokens(bands)), summary)
 
     # ------------------------------------------------------------------ public API
     @torch.inference_mode()
