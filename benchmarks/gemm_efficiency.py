@@ -14,7 +14,8 @@ For each scale (random weights, seed 0, depth 12) and ``--batch`` clips of ``--s
 * **paths**, timed round-robin within each round (drift of a shared machine hits all alike), best time over the
   rounds: ``embed`` (chunked inference path), ``embed-layerwise`` (``inference_chunk_tokens=None``: the whole batch
   layer by layer, the 0.3.0 path), ``official-batched`` / ``official-per-clip`` (``benchmarks/official_eager.py``),
-  ``auto`` (``precision="auto"``), ``onnx-fp32`` (``OnnxFisher``, if onnxruntime is installed).
+  ``auto`` (``precision="auto"``), ``onnx-fp32`` (``OnnxFisher``, if onnxruntime is installed; sequences in chunks of ~1536 tokens) and
+  ``onnx-fp32-whole`` (``chunk_tokens=None``: each batch in one session run).
 
 Printed per path: best ms, clips/s, GFLOP/s (counted and analytic), **ratio** = counted GFLOP/s ÷ the GEMM
 reference's GFLOP/s (the issue's measure), ratio with the analytic FLOPs, speed-up vs each official mode, max |Δ| vs
@@ -110,7 +111,10 @@ def build_paths(model: Fisher, clips: np.ndarray, tmp: Path) -> dict:
         from fisher import OnnxFisher, export_onnx
 
         onnx = OnnxFisher(export_onnx(model, tmp / "fp32.onnx"), threads=torch.get_num_threads())
+        whole = OnnxFisher(tmp / "fp32.onnx", threads=torch.get_num_threads())
+        whole.chunk_tokens = None
         paths["onnx-fp32"] = lambda: onnx.embed(clips, SR)
+        paths["onnx-fp32-whole"] = lambda: whole.embed(clips, SR)
     except ImportError as exc:
         print(f"onnx-fp32 skipped: {exc}")
     return paths

@@ -24,7 +24,15 @@ import numpy as np
 
 from fisher.deploy.spectrogram import log_spectrogram_np, split_bands_np
 from fisher.recipe.fisher_config import FisherConfig
-from fisher.recipe.framing import BandShapes, check_options, frame_params, parse_summary, summary_dim
+from fisher.recipe.framing import (
+    TOKEN_BUDGET,
+    BandShapes,
+    check_options,
+    frame_params,
+    parse_summary,
+    sequences_per_chunk,
+    summary_dim,
+)
 from fisher.recipe.long_files import FileEmbedding, embed_reader, open_reader
 from fisher.recipe.plan import EmbeddingRecipe, embed_clips
 from fisher.signals.checks import as_arrays
@@ -79,7 +87,11 @@ class OnnxBackend:
     def encode(self, specs: list[np.ndarray]) -> np.ndarray:
         """Equal-length window spectrograms → ``[len(specs), bands, d]`` float32."""
         bands = np.concatenate([split_bands_np(spec, self.cfg.band_width) for spec in specs])
-        out = self.model(bands, self.recipe.summary)
+        tokens = (bands.shape[1] // self.cfg.patch_size) * self.cfg.freq_patches + 1
+        step = sequences_per_chunk(tokens, self.model.chunk_tokens) if self.model.chunk_tokens else len(bands)
+        out = np.concatenate(
+            [self.model(bands[i : i + step], self.recipe.summary) for i in range(0, len(bands), step)]
+        )  # chunks of ~chunk_tokens tokens: activations stay in cache (fisher.recipe.framing.sequences_per_chunk)
         return out.reshape(len(specs), self.recipe.bands, self.recipe.band_dim)
 
 
@@ -99,7 +111,12 @@ class OnnxFisher(BandShapes):
             :func:`fisher.deploy.quantize.quantize_onnx_int8`).
         threads: intra-op threads (default: ``OMP_NUM_THREADS`` if set, else ONNX Runtime's default).
         providers: ONNX Runtime execution providers (default ``["CPUExecutionProvider"]``).
+
+    ``chunk_tokens`` (class default 1536, as :attr:`fisher.Fisher.inference_chunk_tokens`): band sequences go to the
+    session in runs of about this many tokens; ``None`` sends each batch of windows in one run. Same outputs.
     """
+
+    chunk_tokens: int | None = TOKEN_BUDGET
 
     def __init__(self, path: str | Path, *, threads: int | None = None, providers: list[str] | None = None) -> None:
         ort = _import_ort()

@@ -25,15 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from fisher.model.vit import Block
+from fisher.recipe.framing import TOKEN_BUDGET, sequences_per_chunk
 
 __all__ = ["TOKEN_BUDGET", "encode_chunked", "run_block", "run_last_block_cls", "sequences_per_chunk"]
-
-TOKEN_BUDGET = 1536  # tokens per chunk: tiny 4 × 373, small 8 × 187 (measured best on 2 cores; docs/performance.md)
-
-
-def sequences_per_chunk(tokens_per_sequence: int, budget: int = TOKEN_BUDGET) -> int:
-    """How many sequences of ``tokens_per_sequence`` tokens make one chunk (at least 1)."""
-    return max(1, budget // max(1, tokens_per_sequence))
 
 
 def run_block(block: Block, x: torch.Tensor, sequences: int, length: int) -> torch.Tensor:

@@ -171,3 +171,12 @@ def window_spans(n_samples: int, n_fft: int, hop: int, max_frames: int, long: st
             break
         spans.append((f0 * hop, f0 * hop + n_fft + (count - 1) * hop))
     return spans
+
+
+TOKEN_BUDGET = 1536  # tokens per encoder chunk: tiny 4 × 373, small 8 × 187 (docs/performance.md)
+
+
+def sequences_per_chunk(tokens_per_sequence: int, budget: int = TOKEN_BUDGET) -> int:
+    """How many band sequences of ``tokens_per_sequence`` tokens make one encoder chunk of about ``budget`` tokens
+    (at least 1). Sequences never interact, so chunking changes memory and speed, not results."""
+    return max(1, budget // max(1, tokens_per_sequence))
