@@ -122,14 +122,21 @@ def window_tokens(config: FisherConfig, sr: float, n_samples: int) -> list[int]:
     return [(f // config.patch_size) * config.freq_patches + 1 for f in frames]
 
 
-def analytic_flops(config: FisherConfig, sr: float, n_samples: int) -> dict[str, float]:
-    """FLOPs of embedding one clip of ``n_samples``: ``{"linear", "attention", "patch", "total"}``."""
+def analytic_flops(config: FisherConfig, sr: float, n_samples: int, cls_only: bool = False) -> dict[str, float]:
+    """FLOPs of embedding one clip of ``n_samples``: ``{"linear", "attention", "patch", "total"}``.
+
+    ``cls_only``: the last block is computed for the CLS token alone (what ``embed`` does for ``summary="cls"``):
+    its q/k/v projection still runs on every token, attention, projection and MLP on one row."""
     d, h, p = config.embed_dim, config.mlp_dim, config.patch_size
     bands = EmbeddingRecipe.build(config, sr).bands
+    full = config.depth - 1 if cls_only else config.depth
     linear = attention = patch = 0.0
     for n in window_tokens(config, sr, n_samples):
-        linear += bands * config.depth * (8 * n * d * d + 4 * n * d * h)
-        attention += bands * config.depth * 4 * n * n * d
+        linear += bands * full * (8 * n * d * d + 4 * n * d * h)
+        attention += bands * full * 4 * n * n * d
+        if cls_only:
+            linear += bands * (6 * n * d * d + 2 * d * d + 4 * d * h)
+            attention += bands * 4 * n * d
         patch += bands * 2 * (n - 1) * p * p * d
     return {"linear": linear, "attention": attention, "patch": patch, "total": linear + attention + patch}
 

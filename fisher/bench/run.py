@@ -217,7 +217,8 @@ def _workload(model: Fisher, name: str, batch: int, seconds: float, sr: int, n_s
 
 def _flops(model: Fisher, clip: np.ndarray, sr: int) -> dict[str, Any]:
     """Analytic and counted FLOPs per clip, in GFLOP (the counted call doubles as the fp32 warm-up)."""
-    parts = analytic_flops(model.config, sr, clip.size)
+    cls_only = bool(model.inference_chunk_tokens) and model.config.summary == "cls"  # see Fisher.forward
+    parts = analytic_flops(model.config, sr, clip.size, cls_only=cls_only)
     counted = counted_flops(model, clip, sr)
     return {
         "analytic_gflop_per_clip": parts["total"] / 1e9,

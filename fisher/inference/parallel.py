@@ -235,7 +235,8 @@ def embed_files_ray(
     """Embed ``paths`` with Ray Data: ``concurrency`` model-holding actors, one shard per call; returns ``out_dir``.
 
     ``threads``: torch threads per actor (``num_cpus`` per actor defaults to it). Other arguments as
-    :func:`embed_files_sequential`; the files written are identical.
+    :func:`embed_files_sequential`; the files written are identical when the sequential run uses the
+    same torch thread count (other counts: equal to float rounding).
     """
     ray = _require_ray()
     paths = _check(paths, shard_size, embed_kwargs)
