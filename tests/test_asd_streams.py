@@ -67,6 +67,32 @@ def test_shared_prefix_equals_independent(tiny_streams):
     np.testing.assert_allclose(tiny_streams.streams["wavlm"].embed(x, 16000), shared["wavlm"], atol=1e-5)
 
 
+@pytest.mark.parametrize("merged", [False, True])
+def test_beats_suffixes_batched_equal_separate(tiny_streams, merged):
+    """The two BEATs LoRA streams finish the shared state as one batch; equal to finishing it one by one."""
+    from fisher_asd.encoders.beats.model import batchable_suffix
+
+    s = tiny_streams.streams
+    e16, e32 = s["beats_r16"].encoder, s["beats_r32"].encoder
+    assert batchable_suffix([e16.backbone, e32.backbone], 2)
+    other = BEATsEncoder.from_config(BEATsConfig.iter3_plus(**TINY_BEATS))  # same architecture, own weights
+    assert not batchable_suffix([e16.backbone, other.backbone], 2)
+    if merged:
+        tiny_streams.merge_lora()
+    try:
+        with torch.inference_mode():
+            state = e16.forward_prefix(torch.from_numpy(noise(2, 16000, seed=7)), 2)
+            joint = e16.forward_from_many([e16, e32], state)
+            alone = [e16.forward_from(state), e32.forward_from(state)]
+    finally:
+        tiny_streams.unmerge_lora()
+    assert joint is not None and len(joint) == 2
+    for a, b in zip(joint, alone):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(joint[0], joint[1])
+    assert e16.forward_from_many([e16, s["clap"].encoder], state) is None
+
+
 def test_merged_equals_unmerged(tiny_streams):
     x = noise(16000, seed=4)
     ref = tiny_streams.embed(x, 16000)

@@ -182,6 +182,11 @@ class AudioEncoder(nn.Module):
         """Finish a state from :meth:`forward_prefix` → ``[B, dim]``."""
         raise NotImplementedError(f"{self.name} does not support shared-prefix inference")
 
+    def forward_from_many(self, encoders: list[AudioEncoder], state: Any) -> list[torch.Tensor] | None:
+        """``[e.forward_from(state) for e in encoders]`` computed jointly (faster), or None when this encoder cannot
+        (then the caller runs them one by one)."""
+        return None
+
     def _check_batch(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.ndim != 2:
             raise TypeError(f"{self.name}: expected a float tensor [B, N] at {self.sample_rate} Hz")

@@ -234,8 +234,12 @@ class StreamSet(nn.Module):
                 for idx in group_by_length(clips, batch_size):
                     x = torch.stack([clips[i] for i in idx]).to(enc0.device)
                     state = enc0.forward_prefix(x, split) if split > 0 else None
-                    for s in members:
-                        pooled = s.encoder.forward_from(state) if state is not None else s.encoder(x)
+                    joint = enc0.forward_from_many([s.encoder for s in members], state) if state is not None else None
+                    for j, s in enumerate(members):
+                        if joint is not None:
+                            pooled = joint[j]
+                        else:
+                            pooled = s.encoder.forward_from(state) if state is not None else s.encoder(x)
                         out[s.name][idx] = (s.head(pooled) if heads else pooled).float().cpu()
         finally:
             self.training = was_training

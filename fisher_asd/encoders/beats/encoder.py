@@ -16,7 +16,7 @@ import torch
 
 from ..base import AudioEncoder
 from .beats_config import BEATsConfig
-from .model import MIN_SAMPLES, BEATs, BEATsHidden
+from .model import MIN_SAMPLES, BEATs, BEATsHidden, batchable_suffix, forward_suffix_batched
 
 __all__ = ["BEATsEncoder"]
 
@@ -57,6 +57,14 @@ class BEATsEncoder(AudioEncoder):
     def forward_from(self, state: BEATsHidden) -> torch.Tensor:
         """Remaining layers → mean over patches ``[B, D]``."""
         return self._tokens(state).mean(1)
+
+    def forward_from_many(self, encoders: list[AudioEncoder], state: BEATsHidden) -> list[torch.Tensor] | None:
+        """``[e.forward_from(state) for e in encoders]`` computed as one batch when the encoders differ only in their
+        q / k / v projections from ``state.next_layer`` on (LoRA streams; inference only); None otherwise."""
+        models = [e.backbone for e in encoders]
+        if not all(isinstance(e, BEATsEncoder) for e in encoders) or not batchable_suffix(models, state.next_layer):
+            return None
+        return [t.mean(1) for t in forward_suffix_batched(models, state)]
 
     def forward_frames(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         """16 kHz ``[B, N]`` → patch tokens ``[B, P, D]`` (no padding)."""

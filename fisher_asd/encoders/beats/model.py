@@ -27,7 +27,15 @@ from ..fbank import kaldi_fbank
 from .beats_config import BEATsConfig
 from .modules import BEATsLayer, WeightNormConv1d, gelu_fp32, grad_multiply
 
-__all__ = ["FBANK_MEAN", "FBANK_STD", "MIN_SAMPLES", "BEATs", "BEATsHidden"]
+__all__ = [
+    "FBANK_MEAN",
+    "FBANK_STD",
+    "MIN_SAMPLES",
+    "BEATs",
+    "BEATsHidden",
+    "batchable_suffix",
+    "forward_suffix_batched",
+]
 
 FBANK_MEAN = 15.41663
 FBANK_STD = 6.55582
@@ -256,3 +264,50 @@ class BEATs(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Alias of :meth:`extract_features`."""
         return self.extract_features(wave, padding_mask)
+
+
+_QKV_NAMES = ("self_attn.q_proj.", "self_attn.k_proj.", "self_attn.v_proj.")
+
+
+def batchable_suffix(models: list[BEATs], start: int) -> bool:
+    """True when the ``models`` can finish a shared state from layer ``start`` on as one batch: same configuration and,
+    in every layer from ``start`` on, the very same parameter tensors except those of the q / k / v projections
+    (e.g. LoRA streams made by ``fisher_asd.streams.mef.adapted_copy``), and the same final LayerNorm."""
+    ref = models[0]
+    for m in models[1:]:
+        if m.cfg != ref.cfg or m.encoder.layer_norm.weight is not ref.encoder.layer_norm.weight:
+            return False
+        if len(m.encoder.layers) != len(ref.encoder.layers):
+            return False
+        for i in range(start, len(ref.encoder.layers)):
+            mine = dict(m.encoder.layers[i].named_parameters())
+            for name, p in ref.encoder.layers[i].named_parameters():
+                if not name.startswith(_QKV_NAMES) and mine.get(name) is not p:
+                    return False
+    return True
+
+
+def forward_suffix_batched(models: list[BEATs], hidden: BEATsHidden) -> list[torch.Tensor]:
+    """Finish one shared state with each of ``models`` (inference; :func:`batchable_suffix` must hold) →
+    ``[features [B, P, D]]`` per model, equal to ``[m.forward_suffix(hidden, predictor=False)[0] for m in models]``.
+
+    The S models' copies of the state run as one batch ``[S · B, P, D]``: each model's own q / k / v projections
+    act on its slice, everything else (gates, attention, output projection, norms, feed-forward) once for all."""
+    ref, b = models[0], hidden.x.shape[0]
+    if any(m.training for m in models):
+        raise RuntimeError("forward_suffix_batched is for inference (eval mode)")
+    count = len(models)
+    x = hidden.x.repeat(count, 1, 1)
+    mask = hidden.padding_mask.repeat(count, 1) if hidden.padding_mask is not None else None
+    stop = len(ref.encoder.layers)
+    for i in range(hidden.next_layer, stop):
+        attns = [m.encoder.layers[i].self_attn for m in models]
+
+        def project(h: torch.Tensor, attns=attns) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            parts = [a.project(c) for a, c in zip(attns, h.split(b))]
+            q, k, v = (torch.cat(t) for t in zip(*parts))
+            return q, k, v
+
+        x = ref.encoder.layers[i](x, mask, hidden.pos_bias, project)
+    out = ref._finish(replace(hidden, x=x, padding_mask=mask, next_layer=stop), predictor=False)[0]
+    return list(out.split(b))

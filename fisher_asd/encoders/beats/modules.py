@@ -9,6 +9,7 @@ touches a tensor that autograd needs, so LoRA / full fine-tuning can backpropaga
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +18,10 @@ from torch import nn
 from .beats_config import BEATsConfig
 
 __all__ = ["BEATsAttention", "BEATsLayer", "WeightNormConv1d", "gelu_fp32", "grad_multiply", "relative_buckets"]
+
+
+#: ``x [B, N, C] → (q, k, v)``, each ``[B, N, C]``.
+QKV = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
 
 class _GradMultiply(torch.autograd.Function):
@@ -108,14 +113,24 @@ class BEATsAttention(nn.Module):
         buckets = relative_buckets(length, length, self.num_buckets, self.max_distance, table.weight.device)
         return table(buckets).permute(2, 0, 1)
 
+    def project(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``q, k, v`` ``[B, N, C]`` of ``x``."""
+        return self.q_proj(x), self.k_proj(x), self.v_proj(x)
+
     def forward(
-        self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None, pos_bias: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        key_padding_mask: torch.Tensor | None = None,
+        pos_bias: torch.Tensor | None = None,
+        project: QKV | None = None,
     ) -> torch.Tensor:
-        """``x`` ``[B, N, C]``, ``key_padding_mask`` ``[B, N]`` (True = padded), ``pos_bias`` ``[H, N, N]``."""
+        """``x`` ``[B, N, C]``, ``key_padding_mask`` ``[B, N]`` (True = padded), ``pos_bias`` ``[H, N, N]``;
+        ``project`` replaces :meth:`project` (batched streams that differ only in their q / k / v projections)."""
         b, n, _ = x.shape
-        q = self.q_proj(x).view(b, n, self.num_heads, self.head_dim).transpose(1, 2)  # [B, H, N, d]
-        k = self.k_proj(x).view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
-        v = self.v_proj(x).view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
+        q, k, v = (project or self.project)(x)
+        q = q.view(b, n, self.num_heads, self.head_dim).transpose(1, 2)  # [B, H, N, d]
+        k = k.view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
+        v = v.view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
         bias = None
         if pos_bias is not None:
             bias = pos_bias.unsqueeze(0)
@@ -152,13 +167,17 @@ class BEATsLayer(nn.Module):
         return F.dropout(self.fc2(x), self.dropout, self.training)
 
     def forward(
-        self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None, pos_bias: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        key_padding_mask: torch.Tensor | None = None,
+        pos_bias: torch.Tensor | None = None,
+        project: QKV | None = None,
     ) -> torch.Tensor:
-        """``[B, N, C] → [B, N, C]``."""
+        """``[B, N, C] → [B, N, C]`` (``project``: see :meth:`BEATsAttention.forward`)."""
         if self.layer_norm_first:
-            h = self.self_attn(self.self_attn_layer_norm(x), key_padding_mask, pos_bias)
+            h = self.self_attn(self.self_attn_layer_norm(x), key_padding_mask, pos_bias, project)
             x = x + F.dropout(h, self.dropout, self.training)
             return x + self._ffn(self.final_layer_norm(x))
-        h = self.self_attn(x, key_padding_mask, pos_bias)
+        h = self.self_attn(x, key_padding_mask, pos_bias, project)
         x = self.self_attn_layer_norm(x * self.alpha + F.dropout(h, self.dropout, self.training))
         return self.final_layer_norm(x * self.alpha + self._ffn(x))
