@@ -106,3 +106,19 @@ def test_cls_only_last_block_matches_the_full_path(tiny, seconds):
     np.testing.assert_allclose(fast, full, rtol=0, atol=5e-6)
     both = tiny.embed(x, 16000, summary="cls+mean")  # full tokens, then the summary
     np.testing.assert_allclose(both[:, : tiny.config.embed_dim], fast[:, : tiny.config.embed_dim], rtol=0, atol=5e-6)
+
+
+def test_batched_cls_last_block_equals_the_per_sequence_one(tiny):
+    """The traceable batched form (ONNX export) computes what the per-sequence loop of embed computes."""
+    from fisher.model.inference_path import last_block_cls_batched, run_last_block_cls
+
+    torch.manual_seed(3)
+    s, length, d = 5, 41, tiny.config.embed_dim
+    x = torch.randn(s, length, d)
+    with torch.inference_mode():
+        batched = last_block_cls_batched(tiny.blocks[-1], x)
+        looped = run_last_block_cls(tiny.blocks[-1], x.reshape(s * length, d), s, length)
+        full = tiny.blocks[-1](x)[:, 0]
+    assert batched.shape == (s, d)
+    torch.testing.assert_close(batched, looped, rtol=0, atol=2e-6)
+    torch.testing.assert_close(batched, full, rtol=0, atol=2e-6)

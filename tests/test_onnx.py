@@ -253,6 +253,28 @@ def test_export_errors_and_missing_metadata(tmp_path):
         OnnxFisher(tmp_path / "missing.onnx")
 
 
+def test_cls_only_export(tmp_path):
+    """outputs="cls": the CLS vectors only, last block for the CLS token alone; same CLS embedding as torch, the file's
+    default summary is "cls", other summaries and bad ``outputs`` get a clear ValueError."""
+    torch.manual_seed(0)
+    model = Fisher(FisherConfig.preset("tiny", depth=2, summary="freq"))
+    path = export_onnx(model, tmp_path / "cls.onnx", outputs="cls")
+    runtime = OnnxFisher(path, threads=2)
+    assert runtime.outputs == "cls" and not runtime.legacy and runtime.config.summary == "cls"
+    rng = np.random.default_rng(0)
+    wave = (0.1 * rng.standard_normal((3, 3 * 16000))).astype(np.float32)
+    ref = model.embed(wave, 16000, summary="cls")
+    out = runtime.embed(wave, 16000)
+    assert out.shape == ref.shape == (3, runtime.embedding_dim(16000))
+    np.testing.assert_allclose(out, ref, atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(runtime.embed(wave[:1], 16000), out[:1])  # alone = in a batch
+    with pytest.raises(ValueError, match="outputs='cls'.*summary='mean' is unavailable"):
+        runtime.embed(wave, 16000, summary="mean")
+    with pytest.raises(ValueError, match="outputs must be one of"):
+        export_onnx(model, tmp_path / "x.onnx", outputs="patches")
+    assert not (tmp_path / "x.onnx").exists()
+
+
 def test_cli_export(tmp_path, capsys):
     model = Fisher(FisherConfig.preset("tiny", depth=1))
     src = model.save_pretrained(tmp_path / "m")
@@ -260,6 +282,8 @@ def test_cli_export(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "wrote" in out and "max |onnx - torch|" in out
     assert OnnxFisher(tmp_path / "m.onnx").config == model.config
+    assert cli_main(["export", "onnx", str(src), str(tmp_path / "c.onnx"), "--outputs", "cls", "--check"]) == 0
+    assert "outputs=cls" in capsys.readouterr().out and OnnxFisher(tmp_path / "c.onnx").outputs == "cls"
 
 
 def test_int8_static_quantisation(tmp_path):

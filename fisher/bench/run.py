@@ -159,7 +159,9 @@ def recommend(paths: list[PathResult]) -> dict[str, Any]:
         "fp32": "model.embed(wave, sr)",
         "auto": 'model.embed(wave, sr, precision="auto")',
         "int8": 'model.embed(wave, sr, precision="int8")',
-        "onnx-fp32": 'fisher export onnx MODEL model.onnx; fisher.OnnxFisher("model.onnx").embed(wave, sr)',
+        "onnx-fp32": "fisher export onnx MODEL model.onnx"
+        + (" --outputs cls" if "outputs=cls" in best.note else "")
+        + '; fisher.OnnxFisher("model.onnx").embed(wave, sr)',
     }.get(best.name, "")
     return {
         "path": best.name,

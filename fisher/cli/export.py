@@ -20,6 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dst", help="output .onnx file")
     add_allow_pickle(p)
     p.add_argument(
+        "--outputs",
+        choices=["tokens", "cls"],
+        default="tokens",
+        help="tokens (default): every output token, every summary; cls: the CLS vectors only, the last block "
+        "computed for the CLS token alone (faster; summary='cls' only)",
+    )
+    p.add_argument(
         "--check",
         action="store_true",
         help="embed a test signal with torch and ONNX Runtime and report the largest difference",
@@ -38,17 +45,18 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"DST {args.dst!r}: an ONNX export is written to a .onnx file")
     check_output_file(args.dst, "DST")
     model = Fisher.from_pretrained(args.src, allow_pickle=args.allow_pickle)
-    out = export_onnx(model, args.dst)
+    out = export_onnx(model, args.dst, outputs=args.outputs)
     c = model.config
     print(
         f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): embed_dim={c.embed_dim} depth={c.depth} "
-        f"band_width={c.band_width}"
+        f"band_width={c.band_width} outputs={args.outputs}"
     )
     if args.check:
         from fisher.deploy.runtime import OnnxFisher
 
         wave = (0.1 * np.random.default_rng(0).standard_normal(3 * 16000)).astype(np.float32)
-        diff = float(np.abs(OnnxFisher(out).embed(wave, 16000) - model.embed(wave, 16000)).max())
+        summary = "cls" if args.outputs == "cls" else None
+        diff = float(np.abs(OnnxFisher(out).embed(wave, 16000) - model.embed(wave, 16000, summary=summary)).max())
         print(f"check: max |onnx - torch| = {diff:.2e} on 3 s of noise at 16 kHz")
         return 0 if diff <= 1e-4 else 1
     return 0

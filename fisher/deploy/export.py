@@ -12,6 +12,10 @@ metadata (key ``fisher_config``) so that the runtime knows the STFT, band width,
 key ``fisher_outputs`` (JSON ``{"outputs": "tokens", "freq_patches": Fp, ...}``) describes the output. Files exported
 before that key existed return the CLS vectors ``[S, D]`` only (they still load, for ``summary="cls"`` only).
 
+``export_onnx(model, path, outputs="cls")`` writes a smaller graph for ``summary="cls"`` only: band images → CLS
+vectors ``[S, D]``, the last block computed for the CLS token alone (as ``Fisher.embed`` does under inference mode;
+8–10 % less work at 10 s), metadata ``{"outputs": "cls"}``.
+
 Uses torch's TorchScript-based exporter (``dynamo=False``), which needs neither ``onnx`` nor ``onnxscript``.
 """
 
@@ -31,6 +35,28 @@ METADATA_KEY = "fisher_config"
 OUTPUTS_KEY = "fisher_outputs"  # absent in files of older versions, whose single output is CLS [S, D]
 OPSET = 17  # LayerNormalization is a native op from opset 17
 INPUT_NAME, OUTPUT_NAME = "bands", "tokens"
+
+
+OUTPUTS = ("tokens", "cls")
+
+
+class _ClsEncoder(torch.nn.Module):
+    """Band images ``[S, T, W]`` → CLS vectors ``[S, D]``, the last block for the CLS token alone."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, bands: torch.Tensor) -> torch.Tensor:
+        from fisher.model.inference_path import last_block_cls_batched
+
+        m = self.model
+        tokens = m.patch_tokens(bands)
+        cls = m.cls_token.to(tokens.dtype).expand(tokens.shape[0], 1, -1)
+        x = m.context_norm(torch.cat([cls, tokens], dim=1))
+        for block in m.blocks[:-1]:
+            x = block(x)
+        return last_block_cls_batched(m.blocks[-1], x)
 
 
 class _TokenEncoder(torch.nn.Module):
@@ -63,7 +89,7 @@ def _add_metadata(path: str, props: dict[str, str]) -> None:
         fh.writelines(field(14, entry) for entry in entries)
 
 
-def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET) -> Path:
+def export_onnx(model: torch.nn.Module, path: str | Path, *, outputs: str = "tokens", opset: int = OPSET) -> Path:
     """Write ``model``'s band encoder to ``path`` (atomically) as a single self-contained ONNX file.
 
     The graph maps band images ``[S, T, W]`` to the last block's output tokens ``[S, 1 + N, D]`` (dynamic ``S``
@@ -73,6 +99,8 @@ def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET)
     Args:
         model: a :class:`fisher.Fisher` (any device/dtype; exported as float32 on the CPU, weights unchanged).
         path: destination ``.onnx`` file.
+        outputs: ``"tokens"`` (default: every token, every summary) or ``"cls"`` (CLS vectors ``[S, D]`` only, the
+            last block computed for the CLS token alone: faster, ``summary="cls"`` only).
         opset: ONNX opset version (≥ 17).
     Returns:
         ``path``. Load it with ``fisher.OnnxFisher(path)``.
@@ -81,6 +109,8 @@ def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET)
 
     if not isinstance(model, Fisher):
         raise TypeError(f"model must be a fisher.Fisher, got {type(model).__name__}")
+    if not isinstance(outputs, str) or outputs not in OUTPUTS:
+        raise ValueError(f"outputs must be one of {OUTPUTS} (every token, or the CLS vectors only), got {outputs!r}")
     if isinstance(opset, bool) or not isinstance(opset, int) or opset < 17:
         raise ValueError(f"opset must be an integer >= 17 (native LayerNormalization), got {opset!r}")
     path = Path(path)
@@ -93,7 +123,7 @@ def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python-side shape checks in forward()
             torch.onnx.export(
-                _TokenEncoder(cpu).eval(),
+                (_TokenEncoder if outputs == "tokens" else _ClsEncoder)(cpu).eval(),
                 (example,),
                 tmp,
                 dynamo=False,
@@ -101,19 +131,23 @@ def export_onnx(model: torch.nn.Module, path: str | Path, *, opset: int = OPSET)
                 input_names=[INPUT_NAME],
                 output_names=[OUTPUT_NAME],
                 do_constant_folding=True,
-                dynamic_axes={INPUT_NAME: {0: "S", 1: "T"}, OUTPUT_NAME: {0: "S", 1: "tokens"}},
+                dynamic_axes={
+                    INPUT_NAME: {0: "S", 1: "T"},
+                    OUTPUT_NAME: {0: "S", 1: "tokens"} if outputs == "tokens" else {0: "S"},
+                },
             )
-        outputs = {
-            "outputs": "tokens",
-            "layout": "[S, 1 + Tp*Fp, D]: token 0 = CLS, then patches time-major (Tp time x Fp frequency)",
-            "freq_patches": cfg.freq_patches,
-            "embed_dim": cfg.embed_dim,
-        }
+        layout = (
+            "[S, 1 + Tp*Fp, D]: token 0 = CLS, then patches time-major (Tp time x Fp frequency)"
+            if outputs == "tokens"
+            else "[S, D]: the CLS vector of each band sequence"
+        )
+        stored = cfg.to_dict() | ({"summary": "cls"} if outputs == "cls" else {})  # the file's default summary
+        info = {"outputs": outputs, "layout": layout, "freq_patches": cfg.freq_patches, "embed_dim": cfg.embed_dim}
         _add_metadata(
             tmp,
             {
-                METADATA_KEY: json.dumps({"model_type": "fisher", **cfg.to_dict()}, sort_keys=True),
-                OUTPUTS_KEY: json.dumps(outputs, sort_keys=True),
+                METADATA_KEY: json.dumps({"model_type": "fisher", **stored}, sort_keys=True),
+                OUTPUTS_KEY: json.dumps(info, sort_keys=True),
             },
         )
 

@@ -143,17 +143,19 @@ class OnnxFisher(BandShapes):
         self.config = FisherConfig.from_dict(data)
         self.path = path
         self._input = self.session.get_inputs()[0].name
+        self.legacy = OUTPUTS_KEY not in meta  # exported before 0.3: CLS output, no outputs metadata
         self.outputs = self._output_kind(meta.get(OUTPUTS_KEY))
 
     def _output_kind(self, raw: str | None) -> str:
-        """``"tokens"`` (``[S, 1 + N, D]``, current exports) or ``"cls"`` (``[S, D]``, files of older versions)."""
+        """``"tokens"`` (``[S, 1 + N, D]``, the default export) or ``"cls"`` (``[S, D]``: ``outputs="cls"`` exports
+        and files of older versions)."""
         rank = len(self.session.get_outputs()[0].shape)
         if raw is None:
             kind = "cls"
         else:
             info = json.loads(raw)
             kind = info.get("outputs")
-            if kind != "tokens":
+            if kind not in ("tokens", "cls"):
                 raise ValueError(
                     f"{self.path} has outputs {kind!r}, unknown to this fisher-signal version; upgrade fisher-signal"
                 )
@@ -167,6 +169,12 @@ class OnnxFisher(BandShapes):
         """``summary`` (default: the file's ``config.summary``) validated and in canonical order; ``ValueError`` for a
         summary other than ``"cls"`` on a file of an older version (CLS output only)."""
         name = "+".join(parse_summary(self.config.summary if summary is None else summary))
+        if self.outputs == "cls" and name != "cls" and not self.legacy:
+            raise ValueError(
+                f"{self.path} was exported with outputs='cls' and holds only the CLS output, so summary={name!r} is "
+                "unavailable (only 'cls'); export with fisher.export_onnx(model, path) (outputs='tokens', the "
+                "default) to get every summary"
+            )
         if self.outputs == "cls" and name != "cls":
             raise ValueError(
                 f"{self.path} was exported by an older fisher-signal version and holds only the CLS output, so "

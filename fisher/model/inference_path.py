@@ -27,7 +27,14 @@ from torch import nn
 from fisher.model.vit import Block
 from fisher.recipe.framing import TOKEN_BUDGET, sequences_per_chunk
 
-__all__ = ["TOKEN_BUDGET", "encode_chunked", "run_block", "run_last_block_cls", "sequences_per_chunk"]
+__all__ = [
+    "TOKEN_BUDGET",
+    "encode_chunked",
+    "last_block_cls_batched",
+    "run_block",
+    "run_last_block_cls",
+    "sequences_per_chunk",
+]
 
 
 def run_block(block: Block, x: torch.Tensor, sequences: int, length: int) -> torch.Tensor:
@@ -64,6 +71,21 @@ def run_last_block_cls(block: Block, x: torch.Tensor, sequences: int, length: in
         z += h
         rows.append(block.norm2(z))
     return torch.cat(rows)
+
+
+def last_block_cls_batched(block: Block, x: torch.Tensor) -> torch.Tensor:
+    """The last block for the CLS token only, all sequences in one call (traceable: the ONNX export).
+
+    ``x`` ``[S, L, D]`` (token 0 = CLS) → CLS outputs ``[S, D]``. Same arithmetic as :func:`run_last_block_cls`; that
+    one loops over sequences so that torch's result for a row does not depend on the batch."""
+    s, length, width = x.shape
+    heads = block.attn.num_heads
+    qkv = block.attn.qkv(x).reshape(s, length, 3, heads, width // heads)
+    q = qkv[:, :1, 0].transpose(1, 2)  # [S, h, 1, d]
+    k, v = qkv[:, :, 1].transpose(1, 2), qkv[:, :, 2].transpose(1, 2)
+    attended = F.scaled_dot_product_attention(q, k, v).reshape(s, width)
+    h = block.norm1(x[:, 0] + block.attn.proj(attended))
+    return block.norm2(h + block.mlp(h))
 
 
 def encode_chunked(
