@@ -101,11 +101,13 @@ def segments_of(data: Path, source: str) -> tuple[list[np.ndarray], list[int], l
             continue
         for ch in task.channels(row):
             x, sr = read_signal(data / row["path"], channel=ch)
-            cls = ch if source == "ims_bearing_test1" else label
+            by_channel = source == "ims_bearing_test1"  # the class is the channel: seal each channel's recording
+            cls = ch if by_channel else label
+            group = f"{row['recording_id']}:{ch}" if by_channel else row["recording_id"]
             for seg in segments(x, sr, task.seconds)[: task.max_segments]:
                 waves.append(np.ascontiguousarray(seg, dtype=np.float32))
                 rates.append(int(sr))
-                meta.append({"label": cls, "group": row["recording_id"], "load": row["recording_id"][-1]})
+                meta.append({"label": cls, "group": group, "load": row["recording_id"][-1]})
     common = max(set(rates), key=rates.count)  # embeddings of different rates differ in size: one rate per task
     keep = [i for i, r in enumerate(rates) if r == common]
     if len(keep) < len(rates):
