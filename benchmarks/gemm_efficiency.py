@@ -7,9 +7,11 @@ Usage: ``python benchmarks/gemm_efficiency.py [--scales tiny,small] [--rounds 7]
 For each scale (random weights, seed 0, depth 12) and ``--batch`` clips of ``--seconds`` s at 16 kHz:
 
 * **FLOPs** of each torch path's call counted by ``torch.utils.flop_counter.FlopCounterMode`` (it counts the linear
-  layers and the patch convolution; it does *not* count the CPU SDPA kernel), and with the CPU SDPA formula added
-  (``fisher.compute.flops.flop_counter``). ``embed`` with the default ``summary="cls"`` computes the last block for
-  the CLS token alone, so it counts fewer FLOPs than the official code; ONNX paths get the full model's count.
+  layers, the patch convolution and ``embed``'s attention, which runs as the operator ``fisher::band_attention`` with
+  a registered formula; it does *not* count torch's CPU SDPA kernel called directly, as the layer-by-layer and
+  official paths do), and with the CPU SDPA formula added (``fisher.compute.flops.flop_counter``). ``embed`` with
+  the default ``summary="cls"`` computes the last block for the CLS token alone, so it counts fewer FLOPs than the
+  official code; ONNX paths (not countable by torch) get the full model's count, attention included.
   **Analytic** FLOPs are the official architecture's (``../shared/spec/fisher.md`` §13, attention included), the
   same for every path: "ratio (analytic)" is a rate of work-equivalent FLOPs.
 * **GEMM reference**: ``F.linear`` over the model's own linear layers (their weights and shapes) on inputs of the same
@@ -135,10 +137,11 @@ def measure(scale: str, args: argparse.Namespace) -> dict:
     suite, lin_flops = linear_suite(model, sequences * n)
     with tempfile.TemporaryDirectory() as tmp:
         paths = build_paths(model, clips, Path(tmp))
-        # what each torch path computes, counted as the issue's check does (torch's FlopCounterMode: no CPU SDPA);
-        # ONNX Runtime runs the full graph: the layer-by-layer count (no CLS-only last block)
+        # what each torch path computes, counted as the issue's check does (a plain FlopCounterMode);
+        # ONNX Runtime runs the full graph: the layer-by-layer count with attention (no CLS-only last block)
         counts = {k: counted_flops(f) for k, f in paths.items() if not k.startswith("onnx")}
-        counts.update({k: counts["embed-layerwise"] for k in paths if k.startswith("onnx")})
+        full_model = counts["embed-layerwise"][1]
+        counts.update({k: (full_model, full_model) for k in paths if k.startswith("onnx")})
         if "onnx-cls" in paths:  # the CLS-only graph does what embed does
             counts["onnx-cls"] = counts["embed"]
         counted, counted_sdpa = counts["embed"]

@@ -7,9 +7,11 @@ FLOPs are counted two ways (1 multiply-add = 2 FLOPs):
   ``H``) and attention ``4·N²·D``; once per band the patch embedding ``2·(N−1)·p²·D``; summed over the analysis
   windows of a clip. Element-wise work (LayerNorm, GELU, softmax) is not counted.
 * **counted** while the embed call runs (:func:`counted_flops`): ``torch.utils.flop_counter.FlopCounterMode`` sees
-  the linear layers and the patch convolution only — it has no formula for the CPU kernel of
-  ``scaled_dot_product_attention``, so the attention share is missing from its count; with that kernel's formula
-  added (:func:`fisher.compute.flops.flop_counter`) the count equals the analytic one. Rates use the analytic count.
+  the linear layers, the patch convolution and the attention of ``embed``'s inference path, which runs as the
+  operator ``fisher::band_attention`` with a registered FLOP formula (:mod:`fisher.compute.attention`); it has no
+  formula for ``aten._scaled_dot_product_flash_attention_for_cpu``, which the module path (layer by layer,
+  ``inference_chunk_tokens=None``) calls — :func:`fisher.compute.flops.flop_counter` adds that one. Both counts then
+  equal the analytic one. Rates use the analytic count.
 
 The GEMM reference (:func:`gemm_reference`) runs ``F.linear`` over every linear layer of the model itself (its weights
 and shapes) on as many tokens as one forward pass of the embed call: how fast this machine multiplies the model's own
@@ -144,8 +146,9 @@ def analytic_flops(config: FisherConfig, sr: float, n_samples: int, cls_only: bo
 def counted_flops(model: nn.Module, clip: np.ndarray, sr: float) -> dict[str, float]:
     """FLOPs of ``model.embed(clip, sr)`` counted while it runs once in fp32: ``{"torch", "with_attention"}``.
 
-    ``"torch"`` is what ``torch.utils.flop_counter.FlopCounterMode`` reports (no formula for the CPU attention
-    kernel, so attention counts as zero); ``"with_attention"`` adds that kernel's FLOPs
+    ``"torch"`` is what a plain ``torch.utils.flop_counter.FlopCounterMode`` reports: attention run as
+    ``fisher::band_attention`` (the chunked inference path) is counted, attention run by torch's CPU SDPA kernel
+    directly (the layer-by-layer path) counts as zero; ``"with_attention"`` also counts that kernel
     (:func:`fisher.compute.flops.flop_counter`) and equals the analytic count."""
     from fisher.compute.flops import flop_counter
 
@@ -154,8 +157,8 @@ def counted_flops(model: nn.Module, clip: np.ndarray, sr: float) -> dict[str, fl
         model.embed(clip, sr)
     total = float(counter.get_total_flops())
     ops = counter.get_flop_counts().get("Global", {})
-    attention = float(sum(n for op, n in ops.items() if "scaled_dot_product" in str(op)))
-    return {"torch": total - attention, "with_attention": total}
+    unseen = float(sum(n for op, n in ops.items() if "scaled_dot_product" in str(op)))  # torch's counter: 0
+    return {"torch": total - unseen, "with_attention": total}
 
 
 def pass_tokens(config: FisherConfig, sr: float, n_samples: int, clips: int, batch_size: int) -> int:

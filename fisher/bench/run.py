@@ -229,9 +229,10 @@ def _flops(model: Fisher, clip: np.ndarray, sr: int) -> dict[str, Any]:
         "patch_gflop_per_clip": parts["patch"] / 1e9,
         "counted_gflop_per_clip": counted["torch"] / 1e9,
         "counted_with_attention_gflop_per_clip": counted["with_attention"] / 1e9,
-        "note": "rates use the analytic FLOPs; torch.utils.flop_counter.FlopCounterMode (counted) does not count the "
-        "CPU scaled_dot_product_attention kernel, so its count lacks the attention share; "
-        "fisher.compute.flops.flop_counter adds it (counted_with_attention)",
+        "note": "rates use the analytic FLOPs; torch.utils.flop_counter.FlopCounterMode (counted) sees embed's "
+        "attention through the fisher::band_attention operator (chunked inference path) but not torch's CPU "
+        "scaled_dot_product_attention kernel called directly (layer-by-layer path); "
+        "fisher.compute.flops.flop_counter adds that kernel (counted_with_attention)",
     }
 
 

@@ -4,6 +4,11 @@
 ``aten._scaled_dot_product_flash_attention_for_cpu``, the kernel ``F.scaled_dot_product_attention`` runs on the CPU:
 there, attention (``4·N²·D`` per layer and sequence; 24 % of FISHER-tiny's FLOPs at 10 s) counts as zero.
 :func:`flop_counter` returns a counter with that formula added through ``custom_mapping`` — nothing global changes.
+
+``Fisher.embed``'s inference path does not need it: its attention runs as ``fisher::band_attention``
+(:mod:`fisher.compute.attention`), whose formula is registered, so a plain ``FlopCounterMode`` counts it. The counter
+here matters for code that calls ``F.scaled_dot_product_attention`` directly (the layer-by-layer path, reference
+implementations). Both kernels run below the dispatch of the operator, so nothing is counted twice.
 """
 
 from __future__ import annotations
