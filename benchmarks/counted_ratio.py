@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gemm_efficiency import linear_suite, run_linear
+
 from fisher import Fisher, FisherConfig
+from fisher.bench.machine import gemm_reference
 
 SR = 16000
 
@@ -45,19 +49,12 @@ def token_rows(model: Fisher, clips: np.ndarray) -> int:
 
 
 def references(model: Fisher, rows: int) -> tuple[dict, float]:
-    """``{"shared": run, "per-layer": run}`` applying ``F.linear`` to every linear layer, and their FLOPs."""
-    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    g = torch.Generator().manual_seed(1)
-    shared = {w: torch.randn(rows, w, generator=g) for w in {m.in_features for m in layers}}
-    own = [torch.randn(rows, m.in_features, generator=g) for m in layers]
-    flops = sum(2.0 * rows * m.in_features * m.out_features for m in layers)
-
-    def run(inputs) -> None:
-        with torch.inference_mode():
-            for m, x in zip(layers, inputs, strict=True):
-                F.linear(x, m.weight, m.bias)
-
-    return {"shared": lambda: run([shared[m.in_features] for m in layers]), "per-layer": lambda: run(own)}, flops
+    """``{"shared": run, "per-layer": run}`` applying ``F.linear`` to every linear layer, and their FLOPs: the
+    shared-input reference of ``fisher bench`` and the per-layer one of ``benchmarks/gemm_efficiency.py``."""
+    shared, flops, _ = gemm_reference(model, rows)
+    suite, suite_flops = linear_suite(model, rows)
+    assert suite_flops == flops  # the same layers and shapes
+    return {"shared": shared, "per-layer": lambda: run_linear(suite)}, flops
 
 
 def measure(scale: str, rounds: int) -> dict:

@@ -14,14 +14,13 @@ implementations). Both kernels run below the dispatch of the operator, so nothin
 from __future__ import annotations
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+from torch.utils.flop_counter import FlopCounterMode
+
+from fisher.compute.attention import attention_flops
 
 __all__ = ["cpu_attention_flops", "flop_counter"]
 
-
-def cpu_attention_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
-    """FLOPs of one CPU SDPA call: ``Q·Kᵀ`` and ``weights·V`` over every batch and head (as for the CUDA kernels)."""
-    return sdpa_flop_count(query_shape, key_shape, value_shape)
+cpu_attention_flops = attention_flops  # one CPU SDPA call: the same formula as fisher::band_attention's
 
 
 def flop_counter(display: bool = False) -> FlopCounterMode:
